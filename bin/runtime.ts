@@ -1,0 +1,110 @@
+/**
+ * Wiring shared by the commands: configuration, logging, metrics and the
+ * telemetry endpoint, and the builders that assemble collector and processor
+ * from their parts for each mode (Kafka or in-process transport).
+ */
+import { join } from 'node:path';
+import { createKafka } from '../core/clients/kafka.ts';
+import { createOpenSearch } from '../core/clients/opensearch.ts';
+import { loadConfigFile } from '../core/config/loader.ts';
+import type { VigilConfig } from '../core/config/schema.ts';
+import { ComponentGroup, type Component } from '../core/lifecycle.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import { TelemetryServer } from '../core/telemetry/http-server.ts';
+import { Metrics } from '../core/telemetry/metrics.ts';
+import { MemoryQueue } from '../core/transport/memory-queue.ts';
+import type { RecordSink } from '../core/transport/record-transport.ts';
+import { Collector } from '../collector/collector.ts';
+import { KafkaRecordSink } from '../collector/sinks/kafka.ts';
+import { type RecordInput, Processor } from '../processor/processor.ts';
+import { FileDeadLetterSink } from '../processor/sinks/dlq/file-dlq.ts';
+import { KafkaDeadLetterSink } from '../processor/sinks/dlq/kafka-dlq.ts';
+import type { DeadLetterSink, EventSink } from '../processor/sinks/event-sink.ts';
+import { NdjsonSink } from '../processor/sinks/ndjson/ndjson-sink.ts';
+import { OpenSearchSink } from '../processor/sinks/opensearch/opensearch-sink.ts';
+import { KafkaRecordInput } from '../processor/sources/kafka.ts';
+import { MemoryRecordInput } from '../processor/sources/memory.ts';
+
+export interface Runtime {
+  config: VigilConfig;
+  logger: Logger;
+  metrics: Metrics;
+  group: ComponentGroup;
+}
+
+export function loadConfig(file: string): VigilConfig {
+  return loadConfigFile(file);
+}
+
+/** Logger, metrics, and a component group that already holds the telemetry endpoint when enabled. */
+export function createRuntime(config: VigilConfig, options: { logger?: Logger } = {}): Runtime {
+  const logger = options.logger ?? createLogger({ level: config.log.level });
+  const metrics = new Metrics();
+  const group = new ComponentGroup(logger);
+  if (config.http.enabled) group.add(telemetryComponent(config, metrics, logger, group));
+  return { config, logger, metrics, group };
+}
+
+function telemetryComponent(config: VigilConfig, metrics: Metrics, logger: Logger, group: ComponentGroup): Component {
+  const server = new TelemetryServer({
+    address: config.http.address,
+    metrics,
+    logger,
+    checks: () => group.components.filter((c) => c.name !== 'telemetry'),
+  });
+  return {
+    name: 'telemetry',
+    start: () => server.start(),
+    stop: () => server.stop(),
+    ready: () => true,
+  };
+}
+
+export function eventSinkFor(runtime: Runtime): EventSink {
+  const { config, logger, metrics } = runtime;
+  if (config.opensearch) return new OpenSearchSink(createOpenSearch(config.opensearch), config.opensearch, logger, metrics);
+  return new NdjsonSink(config.processor.output_dir, metrics);
+}
+
+/** `vigil collector`: files → Kafka. */
+export function addKafkaCollector(runtime: Runtime): Collector {
+  const { config, logger, metrics } = runtime;
+  const sink = new KafkaRecordSink(createKafka(config.kafka, logger, 'collector'), config.kafka);
+  const collector = new Collector({ config, sink, logger, metrics });
+  runtime.group.add(collector);
+  return collector;
+}
+
+/** `vigil processor`: Kafka → OpenSearch (or NDJSON files), DLQ in Kafka. */
+export function addKafkaProcessor(runtime: Runtime): Processor {
+  const { config, logger, metrics } = runtime;
+  const kafka = createKafka(config.kafka, logger, 'processor');
+  const input: RecordInput = new KafkaRecordInput({ kafka, config: config.kafka, groupId: config.processor.group_id, logger });
+  const dlq: DeadLetterSink = new KafkaDeadLetterSink(kafka, config.kafka);
+  const processor = new Processor({ config, input, sink: eventSinkFor(runtime), dlq, logger, metrics });
+  runtime.group.add(processor);
+  return processor;
+}
+
+/**
+ * `vigil run`: collector and processor in one process over the in-process
+ * queue; events to OpenSearch when configured, otherwise NDJSON files.
+ */
+export function addStandalone(
+  runtime: Runtime,
+  options: { wrapSink?: (sink: EventSink) => EventSink } = {},
+): { collector: Collector; processor: Processor; queue: MemoryQueue } {
+  const { config, logger, metrics } = runtime;
+  const queue = new MemoryQueue({
+    maxRecords: config.standalone.queue_max_records,
+    maxBatchRecords: config.opensearch?.bulk_max_docs ?? 1000,
+  });
+  const sink = options.wrapSink ? options.wrapSink(eventSinkFor(runtime)) : eventSinkFor(runtime);
+  const dlq = new FileDeadLetterSink(join(config.processor.output_dir, 'dead-letters.ndjson'));
+  const processor = new Processor({ config, input: new MemoryRecordInput(queue), sink, dlq, logger, metrics });
+  const collector = new Collector({ config, sink: queue satisfies RecordSink, logger, metrics });
+  // Started in this order, stopped in reverse: the collector stops first and
+  // its last batches are settled by the processor before that stops too.
+  runtime.group.add(processor).add(collector);
+  return { collector, processor, queue };
+}

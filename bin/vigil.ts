@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/**
+ * The `vigil` command line. Exit codes: 0 success, 1 runtime failure,
+ * 2 usage or configuration error.
+ */
+import { Command, CommanderError } from 'commander';
+import { isVigilError } from '../core/errors.ts';
+import { VIGIL_VERSION } from '../core/version.ts';
+import { collectorCommand } from './commands/collector.ts';
+import { configCommand } from './commands/config.ts';
+import { demoCommand } from './commands/demo.ts';
+import { processorCommand } from './commands/processor.ts';
+import { runCommand } from './commands/run.ts';
+import { setupCommand } from './commands/setup.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('vigil')
+    .description(
+      'Vigil collects logs from files and syslog, ships them through Kafka, parses and enriches them, ' +
+        'detects threats with Sigma rules, and indexes every event into OpenSearch.',
+    )
+    .version(VIGIL_VERSION, '-V, --version', 'Print the version of Vigil and exit.')
+    .helpOption('-h, --help', 'Show this help and exit.')
+    .helpCommand('help [command]', 'Show the help of a command.')
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  for (const command of [
+    collectorCommand(),
+    processorCommand(),
+    runCommand(),
+    setupCommand(),
+    demoCommand(),
+    configCommand(),
+  ]) {
+    program.addCommand(command);
+  }
+  program.addHelpText(
+    'after',
+    '\nExit codes: 0 success, 1 runtime failure, 2 usage or configuration error.\n' +
+      'Every command reads one configuration file (vigil.yaml); see docs/configuration.md.',
+  );
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+        return 0;
+      }
+      return 2;
+    }
+    if (isVigilError(error)) {
+      process.stderr.write(`vigil: ${error.message}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`vigil: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  const code = await main(process.argv.slice(2));
+  process.exitCode = code;
+}

@@ -1,0 +1,211 @@
+/**
+ * Batches records from the collector's sources and ships them through the
+ * transport (Kafka or the in-process queue), one batch in flight at a time so
+ * per-stream order holds. A failed batch is retried with backoff, never
+ * dropped; while it waits, the bounded buffer fills and sources pause reading
+ * (backpressure) instead of holding unbounded memory.
+ *
+ * Sources push groups of records with an acknowledgement callback; it fires
+ * once every record of the group is accepted downstream, and that is when a
+ * source may checkpoint past them.
+ */
+import type { RawRecord } from '../core/event/raw-record.ts';
+import type { Logger } from '../core/log.ts';
+import type { Metrics } from '../core/telemetry/metrics.ts';
+import type { RecordSink } from '../core/transport/record-transport.ts';
+
+export interface ShipperOptions {
+  sink: RecordSink;
+  logger: Logger;
+  metrics: Metrics;
+  /** Most records in one batch. */
+  batchMaxRecords: number;
+  /** Most bytes (of lines) in one batch. */
+  batchMaxBytes: number;
+  /** Longest time a record waits before its batch is sent. */
+  flushIntervalMs: number;
+  /** Most records buffered before `push` makes sources wait. */
+  maxBufferedRecords?: number;
+  /** Longest pause between retries of a failed batch. */
+  retryMaxMs?: number;
+}
+
+interface Group {
+  remaining: number;
+  onAck: () => void;
+}
+
+interface Entry {
+  record: RawRecord;
+  group: Group;
+}
+
+export class Shipper {
+  readonly #options: ShipperOptions;
+  readonly #buffer: Entry[] = [];
+  #bufferedBytes = 0;
+  #waitingForRoom: Array<() => void> = [];
+  #wake: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
+  #stopping = false;
+  #stopped = false;
+  #lastSendOk = true;
+  readonly #sent;
+  readonly #failures;
+  readonly #buffered;
+
+  constructor(options: ShipperOptions) {
+    this.#options = options;
+    const { metrics } = options;
+    this.#sent = metrics.counter('vigil_collector_records_shipped_total', 'Records accepted by the transport.', [
+      'transport',
+    ]);
+    this.#failures = metrics.counter('vigil_collector_ship_failures_total', 'Batches that failed and were retried.', [
+      'transport',
+    ]);
+    this.#buffered = metrics.gauge('vigil_collector_buffered_records', 'Records waiting to be shipped.');
+  }
+
+  /** True while the last send attempt succeeded (used for readiness). */
+  get healthy(): boolean {
+    return this.#lastSendOk;
+  }
+
+  get buffered(): number {
+    return this.#buffer.length;
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /**
+   * Queues records for shipping; waits while the buffer is full. `onAck` is
+   * called once all of them are accepted downstream.
+   */
+  async push(records: readonly RawRecord[], onAck: () => void): Promise<void> {
+    if (records.length === 0) {
+      onAck();
+      return;
+    }
+    const limit = this.#options.maxBufferedRecords ?? this.#options.batchMaxRecords * 4;
+    while (!this.#stopping && this.#buffer.length > 0 && this.#buffer.length + records.length > limit) {
+      await new Promise<void>((resolve) => this.#waitingForRoom.push(resolve));
+    }
+    if (this.#stopping) return;
+    const group: Group = { remaining: records.length, onAck };
+    for (const record of records) {
+      this.#buffer.push({ record, group });
+      this.#bufferedBytes += record.line.length;
+    }
+    this.#buffered.set(this.#buffer.length);
+    if (this.#buffer.length >= this.#options.batchMaxRecords || this.#bufferedBytes >= this.#options.batchMaxBytes) {
+      this.#wake?.();
+    }
+  }
+
+  async #run(): Promise<void> {
+    const { flushIntervalMs } = this.#options;
+    while (!this.#stopped) {
+      if (this.#buffer.length === 0 || (!this.#stopping && !this.#batchIsFull())) {
+        if (this.#stopping && this.#buffer.length === 0) break;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, flushIntervalMs);
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.#wake = undefined;
+        if (this.#buffer.length === 0) continue;
+      }
+      const batch = this.#takeBatch();
+      const shipped = await this.#sendWithRetry(batch.map((e) => e.record));
+      if (!shipped) {
+        // Stopping while the transport is down: these records stay unacknowledged
+        // and are read again on the next start.
+        break;
+      }
+      this.#sent.inc({ transport: this.#options.sink.name }, batch.length);
+      for (const entry of batch) {
+        entry.group.remaining -= 1;
+        if (entry.group.remaining === 0) entry.group.onAck();
+      }
+      const waiting = this.#waitingForRoom;
+      this.#waitingForRoom = [];
+      for (const wake of waiting) wake();
+    }
+  }
+
+  #batchIsFull(): boolean {
+    return this.#buffer.length >= this.#options.batchMaxRecords || this.#bufferedBytes >= this.#options.batchMaxBytes;
+  }
+
+  #takeBatch(): Entry[] {
+    let bytes = 0;
+    let count = 0;
+    while (count < this.#buffer.length && count < this.#options.batchMaxRecords) {
+      const size = (this.#buffer[count] as Entry).record.line.length;
+      if (count > 0 && bytes + size > this.#options.batchMaxBytes) break;
+      bytes += size;
+      count += 1;
+    }
+    const batch = this.#buffer.splice(0, count);
+    this.#bufferedBytes -= bytes;
+    this.#buffered.set(this.#buffer.length);
+    return batch;
+  }
+
+  async #sendWithRetry(records: RawRecord[]): Promise<boolean> {
+    const { sink, logger } = this.#options;
+    const maxDelay = this.#options.retryMaxMs ?? 10_000;
+    let delay = 200;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await sink.send(records);
+        if (!this.#lastSendOk) logger.info({ transport: sink.name }, 'Shipping works again.');
+        this.#lastSendOk = true;
+        return true;
+      } catch (error) {
+        this.#lastSendOk = false;
+        this.#failures.inc({ transport: sink.name });
+        if (attempt === 1 || attempt % 10 === 0) {
+          logger.warn(
+            { transport: sink.name, attempt, records: records.length, err: error },
+            'Shipping a batch failed; it will be retried and nothing is dropped.',
+          );
+        }
+        if (this.#stopped) return false;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.#wake = undefined;
+        if (this.#stopped) return false;
+        delay = Math.min(delay * 2, maxDelay);
+      }
+    }
+  }
+
+  /**
+   * Stops accepting records and ships what is buffered, waiting at most
+   * `drainTimeoutMs`. Records not shipped by then stay unacknowledged.
+   */
+  async stop(drainTimeoutMs = 10_000): Promise<void> {
+    if (this.#stopping) return this.#loop;
+    this.#stopping = true;
+    for (const wake of this.#waitingForRoom) wake();
+    this.#waitingForRoom = [];
+    this.#wake?.();
+    const timer = setTimeout(() => {
+      this.#stopped = true;
+      this.#wake?.();
+    }, drainTimeoutMs);
+    await this.#loop;
+    clearTimeout(timer);
+    this.#stopped = true;
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * The schema of vigil.yaml. Every option carries a one-line description and
+ * its default; `docs/configuration.md` and the JSON Schema exported by
+ * `vigil config schema` are generated from these descriptions.
+ *
+ * Keys are snake_case with units in the name. The top-level keys and the keys
+ * shown in DESIGN.md are the fixed user interface.
+ */
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+):\d{1,5}$/, 'expected "host:port"')
+  .describe('An address as "host:port".');
+
+const positiveInt = () => z.number().int().positive();
+
+const kafkaTopics = z
+  .strictObject({
+    raw: z.string().min(1).default('vigil.raw').describe('Topic collectors produce raw records to.'),
+    signals: z.string().min(1).default('vigil.signals').describe('Topic of detection signals for correlation.'),
+    alerts: z.string().min(1).default('vigil.alerts').describe('Topic of alerts for the alerter.'),
+    dlq: z.string().min(1).default('vigil.dlq').describe('Topic of records that could not be processed, with the reason.'),
+  })
+  .describe('Names of the Kafka topics Vigil uses.');
+
+export const kafkaSchema = z
+  .strictObject({
+    brokers: z.array(hostPort).min(1).default(['127.0.0.1:9092']).describe('Bootstrap brokers.'),
+    client_id: z.string().min(1).default('vigil').describe('Client id prefix reported to the brokers.'),
+    topics: kafkaTopics.default(kafkaTopics.parse({})),
+    partitions: positiveInt().default(6).describe('Partitions per topic when `vigil setup` creates topics.'),
+    replication_factor: positiveInt().default(1).describe('Replication factor when `vigil setup` creates topics.'),
+    connection_timeout_ms: positiveInt().default(3000).describe('Time allowed to open a broker connection.'),
+    request_timeout_ms: positiveInt().default(30000).describe('Time allowed for one broker request.'),
+  })
+  .describe('Kafka, the transport between collectors, processors and the correlator.');
+
+export const opensearchSchema = z
+  .strictObject({
+    url: z.url().describe('OpenSearch endpoint, e.g. http://127.0.0.1:9200.'),
+    username: z.string().optional().describe('User for HTTP basic authentication.'),
+    password_file: z.string().optional().describe('File holding the basic-authentication password.'),
+    ca_file: z.string().optional().describe('PEM file of the certificate authority to trust for https.'),
+    index_prefix: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*$/, 'expected a lowercase index-name prefix')
+      .default('vigil')
+      .describe('Prefix of every index Vigil writes: <prefix>-<dataset>-<yyyy.mm.dd>.'),
+    index_replicas: z.number().int().min(0).default(1).describe('Replicas of each event index (0 on a single node).'),
+    bulk_max_docs: positiveInt().default(1000).describe('Most documents in one bulk request.'),
+    bulk_max_bytes: positiveInt().default(5_000_000).describe('Most bytes in one bulk request.'),
+    request_timeout_ms: positiveInt().default(30000).describe('Time allowed for one request.'),
+    retry_max_ms: positiveInt().default(30000).describe('Longest pause between retries of a rejected bulk.'),
+  })
+  .describe('OpenSearch, where every event is indexed. Absent in standalone mode: events go to NDJSON files.');
+
+export const redisSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
+      .default('redis://127.0.0.1:6379')
+      .describe('Redis endpoint, e.g. redis://127.0.0.1:6379; rediss:// for TLS.'),
+    password_file: z.string().optional().describe('File holding the Redis password.'),
+  })
+  .describe('Redis, the store behind the notification queue.');
+
+export const httpSchema = z
+  .strictObject({
+    address: hostPort.default('127.0.0.1:9600').describe('Where /metrics, /healthz and /readyz are served.'),
+    enabled: z.boolean().default(true).describe('Serve the telemetry endpoints.'),
+  })
+  .describe('The telemetry HTTP endpoint.');
+
+export const logSchema = z
+  .strictObject({
+    level: z
+      .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+      .default('info')
+      .describe('Lowest level written to the log.'),
+  })
+  .describe("Vigil's own structured JSON log on standard output.");
+
+export const fileInputSchema = z
+  .strictObject({
+    paths: z.array(z.string().min(1)).min(1).describe('Files to tail; glob patterns are allowed.'),
+    exclude: z.array(z.string().min(1)).default([]).describe('Glob patterns of files to leave alone.'),
+    dataset: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*$/, 'expected a lowercase dataset name such as "linux.auth"')
+      .default('generic')
+      .describe('Routing hint for the processor, e.g. linux.auth or apache.access.'),
+    start_at: z
+      .enum(['beginning', 'end'])
+      .default('beginning')
+      .describe('Where to start in a file seen for the first time.'),
+    max_line_bytes: positiveInt().default(1_048_576).describe('Longer lines are truncated and flagged.'),
+  })
+  .describe('One group of files to tail.');
+
+export const syslogInputSchema = z
+  .strictObject({
+    protocol: z.enum(['udp', 'tcp', 'tls']).describe('Transport of the listener.'),
+    address: hostPort.describe('Where to listen, e.g. 0.0.0.0:5514.'),
+    dataset: z.string().default('syslog').describe('Routing hint for the processor.'),
+    tls: z
+      .strictObject({
+        cert_file: z.string().describe('PEM certificate of the listener.'),
+        key_file: z.string().describe('PEM private key of the listener.'),
+        ca_file: z.string().optional().describe('PEM certificate authority for client certificates.'),
+        client_auth: z
+          .enum(['none', 'optional', 'required'])
+          .default('none')
+          .describe('Whether clients must present a certificate.'),
+      })
+      .optional()
+      .describe('TLS settings; required when protocol is tls.'),
+  })
+  .describe('One syslog listener.');
+
+export const collectorSchema = z
+  .strictObject({
+    id: z.string().min(1).default(hostname()).describe('Identity of this collector; default: the host name.'),
+    data_dir: z.string().min(1).default('.vigil/collector').describe('Where checkpoints and the spool live.'),
+    files: z.array(fileInputSchema).default([]).describe('Files to tail.'),
+    syslog: z.array(syslogInputSchema).default([]).describe('Syslog listeners.'),
+    poll_interval_ms: positiveInt().default(250).describe('How often tailed files are checked for growth.'),
+    batch_max_records: positiveInt().default(2000).describe('Most records shipped in one batch.'),
+    batch_max_bytes: positiveInt().default(1_000_000).describe('Most bytes shipped in one batch.'),
+    flush_interval_ms: positiveInt().default(200).describe('Longest time a record waits to be shipped.'),
+  })
+  .describe('The collector: what it reads and where it keeps its state.');
+
+export const processorSchema = z
+  .strictObject({
+    group_id: z.string().min(1).default('vigil-processor').describe('Kafka consumer group of the processors.'),
+    pipelines_dir: z.string().optional().describe('Folder of user pipelines; built-in pipelines always load.'),
+    output_dir: z
+      .string()
+      .default('.vigil/events')
+      .describe('Where events are written as NDJSON files when no OpenSearch is configured.'),
+    keep_original: z.boolean().default(true).describe('Keep the raw line as event.original.'),
+    geoip: z
+      .strictObject({
+        city_db: z.string().optional().describe('MaxMind City database (.mmdb).'),
+        asn_db: z.string().optional().describe('MaxMind ASN database (.mmdb).'),
+      })
+      .optional()
+      .describe('GeoIP databases.'),
+    assets: z
+      .strictObject({ files: z.array(z.string()).default([]).describe('Asset inventory files.') })
+      .optional()
+      .describe('Asset context.'),
+    indicators: z
+      .strictObject({ files: z.array(z.string()).default([]).describe('Threat-intel indicator files.') })
+      .optional()
+      .describe('Threat-intel indicators.'),
+  })
+  .describe('The processor: parsing, enrichment, detection and indexing.');
+
+export const rulesSchema = z
+  .strictObject({
+    paths: z.array(z.string()).default([]).describe('Files or folders of Sigma detection, correlation and filter rules.'),
+  })
+  .describe('Detection rules.');
+
+export const webhookSchema = z
+  .strictObject({
+    name: z.string().min(1).describe('Name of the destination, used in logs and metrics.'),
+    url: z.url().describe('Where alerts are POSTed.'),
+    secret_file: z.string().optional().describe('File holding the HMAC secret that signs each delivery.'),
+  })
+  .describe('One webhook destination.');
+
+export const alerterSchema = z
+  .strictObject({
+    webhooks: z.array(webhookSchema).default([]).describe('Webhook destinations for alerts.'),
+  })
+  .describe('The alerter: alert indexing and notification.');
+
+export const standaloneSchema = z
+  .strictObject({
+    queue_max_records: positiveInt()
+      .default(10_000)
+      .describe('Capacity of the in-process queue between stages in `vigil run`.'),
+  })
+  .describe('Standalone mode (`vigil run`).');
+
+export const configSchema = z
+  .strictObject({
+    kafka: kafkaSchema.default(kafkaSchema.parse({})),
+    opensearch: opensearchSchema.optional(),
+    redis: redisSchema.default(redisSchema.parse({})),
+    http: httpSchema.default(httpSchema.parse({})),
+    log: logSchema.default(logSchema.parse({})),
+    collector: collectorSchema.default(collectorSchema.parse({})),
+    processor: processorSchema.default(processorSchema.parse({})),
+    rules: rulesSchema.default(rulesSchema.parse({})),
+    alerter: alerterSchema.default(alerterSchema.parse({})),
+    standalone: standaloneSchema.default(standaloneSchema.parse({})),
+  })
+  .describe('Vigil configuration (vigil.yaml).');
+
+export type VigilConfig = z.output<typeof configSchema>;
+export type KafkaConfig = VigilConfig['kafka'];
+export type OpenSearchConfig = NonNullable<VigilConfig['opensearch']>;
+export type RedisConfig = VigilConfig['redis'];
+export type CollectorConfig = VigilConfig['collector'];
+export type FileInputConfig = CollectorConfig['files'][number];
+export type ProcessorConfig = VigilConfig['processor'];
+
+/** The configuration's JSON Schema, for editors and the Helm chart's values.schema.json. */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

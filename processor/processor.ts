@@ -1,0 +1,127 @@
+/**
+ * The processor stage: raw records in, ECS events out to the event sink, and
+ * whatever cannot be processed or indexed to the dead-letter queue with its
+ * reason. A batch is settled — and its input may be committed — only when
+ * every record is indexed or dead-lettered.
+ *
+ * The same Processor runs behind Kafka (`vigil processor`) and behind the
+ * in-process queue (`vigil run`); only the RecordInput differs.
+ */
+import type { VigilConfig } from '../core/config/schema.ts';
+import { indexFor } from '../core/event/index-name.ts';
+import { eventId, type RawRecord } from '../core/event/raw-record.ts';
+import type { Component } from '../core/lifecycle.ts';
+import type { Logger } from '../core/log.ts';
+import type { Metrics } from '../core/telemetry/metrics.ts';
+import type { BatchHandler } from '../core/transport/record-transport.ts';
+import { buildEvent } from './event-builder.ts';
+import type { DeadLetter, DeadLetterSink, EventSink, IndexRequest } from './sinks/event-sink.ts';
+
+/** Where a processor's records come from: Kafka or the in-process queue. */
+export interface RecordInput {
+  readonly name: string;
+  /** Starts delivering batches; `onInvalid` receives values that are not raw records. */
+  start(handler: BatchHandler, onInvalid: (entries: DeadLetter[]) => Promise<void>): Promise<void>;
+  ready(): boolean;
+  stop(): Promise<void>;
+  readonly done?: Promise<void>;
+}
+
+const STOP_GRACE_MS = 5000;
+
+export interface ProcessorOptions {
+  config: VigilConfig;
+  input: RecordInput;
+  sink: EventSink;
+  dlq: DeadLetterSink;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export class Processor implements Component {
+  readonly name = 'processor';
+  readonly #options: ProcessorOptions;
+  readonly #logger: Logger;
+  readonly #abort = new AbortController();
+  readonly #indexPrefix: string;
+  #running = false;
+  readonly #processed;
+  readonly #deadLettered;
+
+  constructor(options: ProcessorOptions) {
+    this.#options = options;
+    this.#logger = options.logger.child({ component: 'processor' });
+    this.#indexPrefix = options.config.opensearch?.index_prefix ?? 'vigil';
+    this.#processed = options.metrics.counter('vigil_processor_records_total', 'Raw records processed.');
+    this.#deadLettered = options.metrics.counter(
+      'vigil_processor_dead_letters_total',
+      'Records sent to the dead-letter queue, by stage.',
+      ['stage'],
+    );
+  }
+
+  get done(): Promise<void> | undefined {
+    return this.#options.input.done;
+  }
+
+  async start(): Promise<void> {
+    const { sink, dlq, input } = this.#options;
+    await sink.start();
+    await dlq.start();
+    await input.start(this.handle, (entries) => this.#deadLetter(entries));
+    this.#running = true;
+    this.#logger.info({ input: input.name, sink: sink.name, dlq: dlq.name }, 'Processor started.');
+  }
+
+  /** Processes one batch; resolves when every record is indexed or dead-lettered. */
+  readonly handle: BatchHandler = async (records) => {
+    const keepOriginal = this.#options.config.processor.keep_original;
+    const requests: IndexRequest[] = records.map((record: RawRecord) => {
+      const event = buildEvent(record, { keepOriginal });
+      event.event.ingested = new Date().toISOString();
+      return { id: eventId(record), index: indexFor(this.#indexPrefix, record.dataset, event['@timestamp']), event };
+    });
+    const rejections = await this.#options.sink.write(requests, this.#abort.signal);
+    if (rejections.length > 0) {
+      const now = new Date().toISOString();
+      await this.#deadLetter(
+        rejections.map((r) => ({
+          record_id: r.request.event.vigil.record.id,
+          reason: r.reason,
+          stage: 'index',
+          payload: r.request.event,
+          failed_at: now,
+        })),
+      );
+    }
+    this.#processed.inc(records.length);
+  };
+
+  async #deadLetter(entries: DeadLetter[]): Promise<void> {
+    if (entries.length === 0) return;
+    for (const entry of entries) this.#deadLettered.inc({ stage: entry.stage });
+    this.#logger.warn(
+      { count: entries.length, first_reason: entries[0]?.reason, first_record: entries[0]?.record_id },
+      'Records could not be processed and went to the dead-letter queue.',
+    );
+    await this.#options.dlq.write(entries);
+  }
+
+  ready(): boolean {
+    return this.#running && this.#options.input.ready() && this.#options.sink.ready();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    // Let the batch in hand finish; if the sink is stuck retrying, give up on it
+    // (uncommitted, so it is processed again after the restart).
+    const giveUp = setTimeout(() => this.#abort.abort(), STOP_GRACE_MS);
+    await this.#options.input.stop();
+    clearTimeout(giveUp);
+    this.#abort.abort();
+    await this.#options.dlq.stop();
+    await this.#options.sink.stop();
+    this.#logger.info('Processor stopped.');
+  }
+}
