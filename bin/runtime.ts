@@ -4,19 +4,19 @@
  * from their parts for each mode (Kafka or in-process transport).
  */
 import { join } from 'node:path';
+import { Collector } from '../collector/collector.ts';
+import { KafkaRecordSink } from '../collector/sinks/kafka.ts';
 import { createKafka } from '../core/clients/kafka.ts';
 import { createOpenSearch } from '../core/clients/opensearch.ts';
 import { loadConfigFile } from '../core/config/loader.ts';
 import type { VigilConfig } from '../core/config/schema.ts';
-import { ComponentGroup, type Component } from '../core/lifecycle.ts';
+import { type Component, ComponentGroup } from '../core/lifecycle.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { TelemetryServer } from '../core/telemetry/http-server.ts';
 import { Metrics } from '../core/telemetry/metrics.ts';
 import { MemoryQueue } from '../core/transport/memory-queue.ts';
 import type { RecordSink } from '../core/transport/record-transport.ts';
-import { Collector } from '../collector/collector.ts';
-import { KafkaRecordSink } from '../collector/sinks/kafka.ts';
-import { type RecordInput, Processor } from '../processor/processor.ts';
+import { Processor, type RecordInput } from '../processor/processor.ts';
 import { FileDeadLetterSink } from '../processor/sinks/dlq/file-dlq.ts';
 import { KafkaDeadLetterSink } from '../processor/sinks/dlq/kafka-dlq.ts';
 import type { DeadLetterSink, EventSink } from '../processor/sinks/event-sink.ts';
@@ -45,7 +45,12 @@ export function createRuntime(config: VigilConfig, options: { logger?: Logger } 
   return { config, logger, metrics, group };
 }
 
-function telemetryComponent(config: VigilConfig, metrics: Metrics, logger: Logger, group: ComponentGroup): Component {
+function telemetryComponent(
+  config: VigilConfig,
+  metrics: Metrics,
+  logger: Logger,
+  group: ComponentGroup,
+): Component {
   const server = new TelemetryServer({
     address: config.http.address,
     metrics,
@@ -62,7 +67,8 @@ function telemetryComponent(config: VigilConfig, metrics: Metrics, logger: Logge
 
 export function eventSinkFor(runtime: Runtime): EventSink {
   const { config, logger, metrics } = runtime;
-  if (config.opensearch) return new OpenSearchSink(createOpenSearch(config.opensearch), config.opensearch, logger, metrics);
+  if (config.opensearch)
+    return new OpenSearchSink(createOpenSearch(config.opensearch), config.opensearch, logger, metrics);
   return new NdjsonSink(config.processor.output_dir, metrics);
 }
 
@@ -79,7 +85,13 @@ export function addKafkaCollector(runtime: Runtime): Collector {
 export function addKafkaProcessor(runtime: Runtime): Processor {
   const { config, logger, metrics } = runtime;
   const kafka = createKafka(config.kafka, logger, 'processor');
-  const input: RecordInput = new KafkaRecordInput({ kafka, config: config.kafka, groupId: config.processor.group_id, logger });
+  const input: RecordInput = new KafkaRecordInput({
+    kafka,
+    config: config.kafka,
+    groupId: config.processor.group_id,
+    sessionTimeoutMs: config.processor.session_timeout_ms,
+    logger,
+  });
   const dlq: DeadLetterSink = new KafkaDeadLetterSink(kafka, config.kafka);
   const processor = new Processor({ config, input, sink: eventSinkFor(runtime), dlq, logger, metrics });
   runtime.group.add(processor);
@@ -101,7 +113,14 @@ export function addStandalone(
   });
   const sink = options.wrapSink ? options.wrapSink(eventSinkFor(runtime)) : eventSinkFor(runtime);
   const dlq = new FileDeadLetterSink(join(config.processor.output_dir, 'dead-letters.ndjson'));
-  const processor = new Processor({ config, input: new MemoryRecordInput(queue), sink, dlq, logger, metrics });
+  const processor = new Processor({
+    config,
+    input: new MemoryRecordInput(queue),
+    sink,
+    dlq,
+    logger,
+    metrics,
+  });
   const collector = new Collector({ config, sink: queue satisfies RecordSink, logger, metrics });
   // Started in this order, stopped in reverse: the collector stops first and
   // its last batches are settled by the processor before that stops too.

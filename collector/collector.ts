@@ -77,7 +77,11 @@ export class Collector implements Component {
     }, CHECKPOINT_FLUSH_MS);
     this.#running = true;
     this.#logger.info(
-      { id: this.#options.config.collector.id, inputs: this.#sources.length, transport: this.#options.sink.name },
+      {
+        id: this.#options.config.collector.id,
+        inputs: this.#sources.length,
+        transport: this.#options.sink.name,
+      },
       'Collector started.',
     );
   }

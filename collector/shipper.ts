@@ -57,12 +57,16 @@ export class Shipper {
   constructor(options: ShipperOptions) {
     this.#options = options;
     const { metrics } = options;
-    this.#sent = metrics.counter('vigil_collector_records_shipped_total', 'Records accepted by the transport.', [
-      'transport',
-    ]);
-    this.#failures = metrics.counter('vigil_collector_ship_failures_total', 'Batches that failed and were retried.', [
-      'transport',
-    ]);
+    this.#sent = metrics.counter(
+      'vigil_collector_records_shipped_total',
+      'Records accepted by the transport.',
+      ['transport'],
+    );
+    this.#failures = metrics.counter(
+      'vigil_collector_ship_failures_total',
+      'Batches that failed and were retried.',
+      ['transport'],
+    );
     this.#buffered = metrics.gauge('vigil_collector_buffered_records', 'Records waiting to be shipped.');
   }
 
@@ -99,7 +103,10 @@ export class Shipper {
       this.#bufferedBytes += record.line.length;
     }
     this.#buffered.set(this.#buffer.length);
-    if (this.#buffer.length >= this.#options.batchMaxRecords || this.#bufferedBytes >= this.#options.batchMaxBytes) {
+    if (
+      this.#buffer.length >= this.#options.batchMaxRecords ||
+      this.#bufferedBytes >= this.#options.batchMaxBytes
+    ) {
       this.#wake?.();
     }
   }
@@ -138,7 +145,10 @@ export class Shipper {
   }
 
   #batchIsFull(): boolean {
-    return this.#buffer.length >= this.#options.batchMaxRecords || this.#bufferedBytes >= this.#options.batchMaxBytes;
+    return (
+      this.#buffer.length >= this.#options.batchMaxRecords ||
+      this.#bufferedBytes >= this.#options.batchMaxBytes
+    );
   }
 
   #takeBatch(): Entry[] {
@@ -159,7 +169,7 @@ export class Shipper {
   async #sendWithRetry(records: RawRecord[]): Promise<boolean> {
     const { sink, logger } = this.#options;
     const maxDelay = this.#options.retryMaxMs ?? 10_000;
-    let delay = 200;
+    let delay = Math.min(200, maxDelay);
     for (let attempt = 1; ; attempt++) {
       try {
         await sink.send(records);

@@ -9,5 +9,9 @@ export function hostInfo(): RawRecord['host'] {
       if (!address.internal) ip.push(address.address);
     }
   }
-  return { name: hostname(), ip, os: { type: type().toLowerCase(), platform: platform(), kernel: release() } };
+  return {
+    name: hostname(),
+    ip,
+    os: { type: type().toLowerCase(), platform: platform(), kernel: release() },
+  };
 }

@@ -3,7 +3,7 @@
  * context goes into fields. Secrets never reach a log line: Secret values
  * serialize as "[redacted]" and the redact list below catches the usual keys.
  */
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -23,7 +23,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: {
-        paths: ['password', '*.password', 'secret', '*.secret', 'token', '*.token', 'authorization', '*.authorization'],
+        paths: [
+          'password',
+          '*.password',
+          'secret',
+          '*.secret',
+          'token',
+          '*.token',
+          'authorization',
+          '*.authorization',
+        ],
         censor: '[redacted]',
       },
     },

@@ -79,7 +79,11 @@ export class Processor implements Component {
     const requests: IndexRequest[] = records.map((record: RawRecord) => {
       const event = buildEvent(record, { keepOriginal });
       event.event.ingested = new Date().toISOString();
-      return { id: eventId(record), index: indexFor(this.#indexPrefix, record.dataset, event['@timestamp']), event };
+      return {
+        id: eventId(record),
+        index: indexFor(this.#indexPrefix, record.dataset, event['@timestamp']),
+        event,
+      };
     });
     const rejections = await this.#options.sink.write(requests, this.#abort.signal);
     if (rejections.length > 0) {

@@ -223,6 +223,10 @@ function warn(message: string): void {
   console.error(message);
 }
 
+function brokerCount(n: number): string {
+  return n === 1 ? 'one broker' : `${n} brokers`;
+}
+
 function seconds(since: number): string {
   return `${((Date.now() - since) / 1000).toFixed(1)} s`;
 }
@@ -681,7 +685,7 @@ async function download(ctx: Ctx, url: string, dest: string, what: string): Prom
   if (!res.ok || !res.body)
     throw new StackError(`Downloading ${what} from ${url} failed with HTTP ${res.status}.`);
   const size = Number(res.headers.get('content-length') ?? 0);
-  say(ctx, `Downloading ${what}${size ? ` (${Math.round(size / 1e6)} MB)` : ''} from ${url}.`);
+  say(ctx, `Downloading ${what}${size >= 1e6 ? ` (${Math.round(size / 1e6)} MB)` : ''} from ${url}.`);
   const tmp = `${dest}.part`;
   const hash = createHash('sha1');
   try {
@@ -1161,7 +1165,7 @@ async function upKafka(ctx: Ctx, brokers: Brokers): Promise<void> {
       if (old.length > 0) {
         say(
           ctx,
-          `The Kafka data in ${env.stateDir} was made for ${cluster ? `${cluster.brokers} broker(s)` : 'another cluster'}; it is deleted and formatted anew for ${brokers}.`,
+          `The Kafka data in ${env.stateDir} was made for ${cluster ? brokerCount(cluster.brokers) : 'another cluster'}; it is deleted and formatted anew for ${brokerCount(brokers)}.`,
         );
         for (const d of old) fs.rmSync(path.join(env.stateDir, d), { recursive: true, force: true });
       }
@@ -1599,7 +1603,7 @@ async function commandUp(opts: Options, env: Env): Promise<number> {
   if (services.includes('kafka') && runningKafka && state.kafka) {
     if (state.kafka.brokers !== brokers || state.kafka.port !== env.ports.kafka) {
       throw new StackError(
-        `Kafka runs with ${state.kafka.brokers} broker(s) from port ${state.kafka.port}; run "node scripts/stack.ts down" first to change to ${brokers} broker(s) from port ${env.ports.kafka}.`,
+        `Kafka runs with ${brokerCount(state.kafka.brokers)} from port ${state.kafka.port}; run "node scripts/stack.ts down" first to change to ${brokerCount(brokers)} from port ${env.ports.kafka}.`,
       );
     }
   }
@@ -1635,7 +1639,8 @@ async function commandUp(opts: Options, env: Env): Promise<number> {
   if (!ctx.quiet) console.log('');
   printTable(rows);
   if (failures.length > 0) {
-    warn(`The stack is not complete: ${failures.length} service(s) failed to start (see above).`);
+    const which = failures.length === 1 ? 'one service' : `${failures.length} services`;
+    warn(`The stack is not complete: ${which} failed to start (see above).`);
     return 1;
   }
   say(
@@ -1685,8 +1690,9 @@ async function commandDown(opts: Options, env: Env): Promise<number> {
       await stopUnit(ctx, unit, info.pid);
     }),
   );
+  // Services this state folder uses that something else serves (see "up") are mentioned, not touched.
   for (const unit of units) {
-    if ((await PROBES[unit.service](unit.port)).answering) {
+    if (state[unit.service] && (await PROBES[unit.service](unit.port)).answering) {
       warn(
         `${unit.label} still answers on ${HOST}:${unit.port} but was not started by this script; it is left running.`,
       );

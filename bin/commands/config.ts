@@ -4,9 +4,15 @@ import { loadConfig } from '../runtime.ts';
 import { configOption, vigilCommand } from './options.ts';
 
 export function configCommand(): Command {
-  const command = vigilCommand('config', 'Check a configuration file, or print the JSON Schema of the configuration.');
+  const command = vigilCommand(
+    'config',
+    'Check a configuration file, or print the JSON Schema of the configuration.',
+  );
   command.addCommand(
-    vigilCommand('check', 'Validate a configuration file and report every problem with its line and key path.')
+    vigilCommand(
+      'check',
+      'Validate a configuration file and report every problem with its line and key path.',
+    )
       .addOption(configOption())
       .action((options: { config: string }) => {
         loadConfig(options.config);
@@ -14,9 +20,11 @@ export function configCommand(): Command {
       }),
   );
   command.addCommand(
-    vigilCommand('schema', 'Print the JSON Schema of vigil.yaml, for editors and the Helm chart.').action(() => {
-      process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
-    }),
+    vigilCommand('schema', 'Print the JSON Schema of vigil.yaml, for editors and the Helm chart.').action(
+      () => {
+        process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+      },
+    ),
   );
   return command;
 }

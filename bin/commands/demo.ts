@@ -1,11 +1,11 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { LOG_KINDS, type LogKind, LogGenerator } from '../../collector/demo/log-generator.ts';
+import { LOG_KINDS, LogGenerator, type LogKind } from '../../collector/demo/log-generator.ts';
 import { parseConfig } from '../../core/config/loader.ts';
 import { VigilError } from '../../core/errors.ts';
-import { createLogger } from '../../core/log.ts';
 import { runComponents } from '../../core/lifecycle.ts';
+import { createLogger } from '../../core/log.ts';
 import type { EventSink, IndexRequest, Rejection } from '../../processor/sinks/event-sink.ts';
 import { addStandalone, createRuntime } from '../runtime.ts';
 import { vigilCommand } from './options.ts';
@@ -37,10 +37,16 @@ export function demoCommand(): Command {
       'them, turns each line into an ECS event and writes it to NDJSON files, printing what it ingests. ' +
       'Nothing else needs to be installed or running.',
   )
-    .addOption(new Option('--data-dir <dir>', 'Keep the generated logs, checkpoints and events here.').default('.vigil/demo'))
+    .addOption(
+      new Option('--data-dir <dir>', 'Keep the generated logs, checkpoints and events here.').default(
+        '.vigil/demo',
+      ),
+    )
     .addOption(new Option('--lines <count>', 'Generate this many log lines, then stop.').default('300'))
     .addOption(new Option('--rate <per-second>', 'Generate this many lines per second.').default('100'))
-    .addOption(new Option('--follow', 'Keep generating and ingesting until interrupted (Ctrl-C).').default(false))
+    .addOption(
+      new Option('--follow', 'Keep generating and ingesting until interrupted (Ctrl-C).').default(false),
+    )
     .addOption(new Option('--quiet', 'Print only the summary, not every ingested event.').default(false))
     .addOption(new Option('--opensearch <url>', 'Index into this OpenSearch instead of NDJSON files.'))
     .action(async (options: DemoOptions) => {
@@ -57,9 +63,13 @@ async function runDemo(options: DemoOptions): Promise<number> {
   const env = { ...process.env, VIGIL_DEMO_DIR: dataDir };
   const config = parseConfig(await readFile(DEMO_CONFIG, 'utf8'), 'examples/demo.yaml', { env });
   if (options.opensearch) {
-    config.opensearch = parseConfig(`opensearch:\n  url: ${JSON.stringify(options.opensearch)}\n  index_replicas: 0\n`, '--opensearch', {
-      env,
-    }).opensearch;
+    config.opensearch = parseConfig(
+      `opensearch:\n  url: ${JSON.stringify(options.opensearch)}\n  index_replicas: 0\n`,
+      '--opensearch',
+      {
+        env,
+      },
+    ).opensearch;
   }
   for (const file of Object.values(FILE_OF)) await mkdir(dirname(join(dataDir, file)), { recursive: true });
 

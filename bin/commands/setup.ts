@@ -13,9 +13,7 @@ export function setupCommand(): Command {
       'vigil.dlq, and the index template for event indices. Running it again changes nothing that exists.',
   )
     .addOption(configOption())
-    .addOption(
-      new Option('--only <service>', 'Set up only this service.').choices(['kafka', 'opensearch']),
-    )
+    .addOption(new Option('--only <service>', 'Set up only this service.').choices(['kafka', 'opensearch']))
     .action(async (options: { config: string; only?: 'kafka' | 'opensearch' }) => {
       const config = loadConfig(options.config);
       const logger = createLogger({ level: 'warn' });

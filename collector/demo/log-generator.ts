@@ -26,7 +26,7 @@ export const DEFAULT_LOG_MIX: Readonly<Record<LogKind, number>> = Object.freeze(
 });
 
 export interface LogGeneratorOptions {
-  /** Seed of the pseudo-random generator; the same seed and clock give the same lines. Default 1. */
+  /** Seed of the pseudo-random generator (used as a 32-bit integer); the same seed and clock give the same lines. Default 1. */
   seed?: number;
   /** Clock for the timestamps in the lines. Default `() => new Date()`. */
   now?: () => Date;
@@ -76,10 +76,6 @@ class Random {
     this.#next = mulberry32(seed);
   }
 
-  float(): number {
-    return this.#next();
-  }
-
   /** An integer in [min, max], both inclusive. */
   int(min: number, max: number): number {
     return min + Math.floor(this.#next() * (max - min + 1));
@@ -93,15 +89,19 @@ class Random {
     return items[Math.floor(this.#next() * items.length)]!;
   }
 
+  /** One value, chosen with probability proportional to its weight; zero-weight values never. */
   weighted<T>(entries: readonly (readonly [T, number])[]): T {
     let total = 0;
     for (const [, weight] of entries) total += weight;
     let roll = this.#next() * total;
+    let last: T | undefined;
     for (const [value, weight] of entries) {
+      if (weight <= 0) continue;
       roll -= weight;
+      last = value;
       if (roll < 0) return value;
     }
-    return entries[entries.length - 1]![0];
+    return last!; // reached only through rounding
   }
 
   hex(digits: number): string {
@@ -315,6 +315,148 @@ const INVALID_URIS = [
   'GET /..%2f..%2f..%2fetc%2fpasswd HTTP/1.1',
 ];
 
+interface ErrorMessage {
+  module: string;
+  level: 'error' | 'warn' | 'notice';
+  /** Who the line is about: an outside client, an internal one, no client, or the parent process. */
+  client: 'external' | 'internal' | 'none' | 'parent';
+  text: (fill: {
+    account: string;
+    invalidUser: string;
+    uri: string;
+    line: number;
+    denied: string;
+    method: string;
+  }) => string;
+}
+
+/** Apache 2.4 error-log messages with their relative weights. */
+const ERROR_MESSAGES: readonly (readonly [ErrorMessage, number])[] = [
+  [
+    {
+      module: 'core',
+      level: 'error',
+      client: 'external',
+      text: (f) => `AH00126: Invalid URI in request ${f.uri}`,
+    },
+    14,
+  ],
+  [
+    {
+      module: 'authz_core',
+      level: 'error',
+      client: 'external',
+      text: (f) => `AH01630: client denied by server configuration: /var/www/shop/public/${f.denied}`,
+    },
+    14,
+  ],
+  [
+    {
+      module: 'core',
+      level: 'error',
+      client: 'external',
+      text: (f) => `AH00135: Invalid method in request ${f.method}`,
+    },
+    6,
+  ],
+  [
+    {
+      module: 'auth_basic',
+      level: 'error',
+      client: 'internal',
+      text: (f) => `AH01617: user ${f.account}: authentication failure for "/admin/": Password Mismatch`,
+    },
+    10,
+  ],
+  [
+    {
+      module: 'auth_basic',
+      level: 'error',
+      client: 'external',
+      text: (f) => `AH01618: user ${f.invalidUser} not found: /admin/`,
+    },
+    8,
+  ],
+  [
+    {
+      module: 'proxy_fcgi',
+      level: 'error',
+      client: 'external',
+      text: (f) =>
+        `AH01071: Got error 'PHP message: PHP Warning:  Undefined array key "id" in /var/www/shop/public/item.php on line ${f.line}'`,
+    },
+    10,
+  ],
+  [
+    {
+      module: 'php',
+      level: 'error',
+      client: 'external',
+      text: (f) =>
+        'PHP Fatal error:  Uncaught PDOException: SQLSTATE[42000]: Syntax error or access violation: 1064 ' +
+        `You have an error in your SQL syntax in /var/www/shop/public/products.php:${f.line}`,
+    },
+    4,
+  ],
+  [
+    {
+      module: 'proxy',
+      level: 'error',
+      client: 'none',
+      text: () =>
+        '(111)Connection refused: AH00957: http: attempt to connect to 127.0.0.1:8080 (127.0.0.1:8080) failed',
+    },
+    5,
+  ],
+  [
+    {
+      module: 'proxy_http',
+      level: 'error',
+      client: 'external',
+      text: () => 'AH01114: HTTP: failed to make connection to backend: 127.0.0.1',
+    },
+    4,
+  ],
+  [
+    {
+      module: 'mpm_event',
+      level: 'error',
+      client: 'none',
+      text: () =>
+        'AH00484: server reached MaxRequestWorkers setting, consider raising the MaxRequestWorkers setting',
+    },
+    2,
+  ],
+  [
+    {
+      module: 'ssl',
+      level: 'warn',
+      client: 'none',
+      text: () =>
+        'AH01909: www.example.com:443:0 server certificate does NOT include an ID which matches the server name',
+    },
+    3,
+  ],
+  [
+    {
+      module: 'mpm_event',
+      level: 'notice',
+      client: 'parent',
+      text: () => 'AH00489: Apache/2.4.58 (Ubuntu) OpenSSL/3.0.13 configured -- resuming normal operations',
+    },
+    3,
+  ],
+  [
+    {
+      module: 'core',
+      level: 'notice',
+      client: 'parent',
+      text: () => "AH00094: Command line: '/usr/sbin/apache2'",
+    },
+    3,
+  ],
+];
+
 // ---------------------------------------------------------------------------
 // Generator
 
@@ -416,7 +558,7 @@ export class LogGenerator {
       `198.51.100.${r.int(1, 254)}`,
       `198.51.100.${r.int(1, 254)}`,
       `192.0.2.${r.int(1, 254)}`,
-      `2001:db8:${r.hex(4)}::${r.int(2, 254).toString(16)}`,
+      `2001:db8:${r.int(0x1000, 0xffff).toString(16)}::${r.int(2, 254).toString(16)}`,
     ];
     const threadId = (): string => `1402${r.int(10_000_000, 99_999_999)}${r.int(100, 999)}`;
     const parentPid = r.int(900, 1500);
@@ -485,7 +627,11 @@ export class LogGenerator {
       [() => `203.0.113.${r.int(1, 254)}`, 4],
       [() => `198.51.100.${r.int(1, 254)}`, 4],
       [() => `192.0.2.${r.int(1, 254)}`, 2],
-      [() => `2001:db8:${r.hex(4)}:${r.int(1, 0xffff).toString(16)}::${r.int(1, 0xfff).toString(16)}`, 1],
+      [
+        () =>
+          `2001:db8:${r.int(0x1000, 0xffff).toString(16)}:${r.int(1, 0xffff).toString(16)}::${r.int(1, 0xfff).toString(16)}`,
+        1,
+      ],
     ])();
   }
 
@@ -838,7 +984,7 @@ export class LogGenerator {
     const r = this.#random;
     const client = r.chance(0.2) ? this.#internalAddress() : this.#externalAddress();
     const agent = r.pick(BROWSER_AGENTS);
-    const page = this.#page();
+    const { method, target, status = this.#pageStatus() } = this.#page();
     const referer = r.weighted([
       ['-', 4],
       ['https://www.google.com/', 3],
@@ -848,35 +994,21 @@ export class LogGenerator {
       [`${SITE}/products`, 2],
     ]);
     const protocol = r.chance(0.4) ? 'HTTP/2.0' : 'HTTP/1.1';
-    const status = page.status ?? this.#pageStatus();
-    const lines = [
-      access(
-        client,
-        '-',
-        page.method,
-        page.target,
-        protocol,
-        status,
-        this.#bodySize(status, 2_000, 48_000),
-        referer,
-        agent,
-      ),
-    ];
-    if (status === 200 && page.method === 'GET' && !page.target.startsWith('/api/')) {
+    const size = this.#bodySize(status, 2_000, 48_000);
+    const lines = [access({ client, method, target, protocol, status, size, referer, agent })];
+    if (status === 200 && method === 'GET' && !target.startsWith('/api/')) {
       for (const asset of r.pick(ASSET_SETS)) {
         const assetStatus = r.chance(0.6) ? 304 : 200;
         lines.push(
-          access(
+          access({
             client,
-            '-',
-            'GET',
-            asset,
+            target: asset,
             protocol,
-            assetStatus,
-            this.#bodySize(assetStatus, 1_000, 180_000),
-            `${SITE}${page.target}`,
+            status: assetStatus,
+            size: this.#bodySize(assetStatus, 1_000, 180_000),
+            referer: `${SITE}${target}`,
             agent,
-          ),
+          }),
         );
       }
     }
@@ -930,19 +1062,8 @@ export class LogGenerator {
       [r.pick(MISSING_PATHS), 1],
     ]);
     const status = MISSING_PATHS.includes(target) ? 404 : r.chance(0.1) ? 304 : 200;
-    return [
-      access(
-        this.#externalIPv4(),
-        '-',
-        'GET',
-        target,
-        'HTTP/1.1',
-        status,
-        this.#bodySize(status, 400, 30_000),
-        '-',
-        r.pick(BOT_AGENTS),
-      ),
-    ];
+    const size = this.#bodySize(status, 400, 30_000);
+    return [access({ client: this.#externalIPv4(), target, status, size, agent: r.pick(BOT_AGENTS) })];
   }
 
   /** The basic-auth admin area: a challenge, then usually the right password. */
@@ -951,33 +1072,18 @@ export class LogGenerator {
     const client = this.#internalAddress();
     const agent = r.pick(BROWSER_AGENTS);
     const user = r.pick(this.#accounts).name;
-    const lines = [
-      access(client, '-', 'GET', '/admin/', 'HTTP/1.1', 401, this.#bodySize(401, 0, 0), '-', agent),
-    ];
-    if (r.chance(0.2)) {
-      lines.push(
-        access(client, user, 'GET', '/admin/', 'HTTP/1.1', 401, this.#bodySize(401, 0, 0), '-', agent),
-      );
-    }
-    if (r.chance(0.15)) {
-      lines.push(
-        access(client, user, 'GET', '/admin/users', 'HTTP/1.1', 403, this.#bodySize(403, 0, 0), '-', agent),
-      );
-    } else {
-      lines.push(
-        access(
-          client,
-          user,
-          'GET',
-          '/admin/',
-          'HTTP/1.1',
-          200,
-          this.#bodySize(200, 3_000, 12_000),
-          '-',
-          agent,
-        ),
-      );
-    }
+    const visit = (status: number, target = '/admin/', authenticated = true): Render =>
+      access({
+        client,
+        user: authenticated ? user : '-',
+        target,
+        status,
+        size: this.#bodySize(status, 3_000, 12_000),
+        agent,
+      });
+    const lines = [visit(401, '/admin/', false)];
+    if (r.chance(0.2)) lines.push(visit(401));
+    lines.push(r.chance(0.15) ? visit(403, '/admin/users') : visit(200));
     return lines;
   }
 
@@ -985,17 +1091,13 @@ export class LogGenerator {
     const r = this.#random;
     const status = r.chance(0.98) ? 200 : 503;
     return [
-      access(
-        `10.0.0.${r.int(2, 6)}`,
-        '-',
-        'GET',
-        '/health',
-        'HTTP/1.1',
+      access({
+        client: `10.0.0.${r.int(2, 6)}`,
+        target: '/health',
         status,
-        status === 200 ? '15' : this.#bodySize(status, 0, 0),
-        '-',
-        r.pick(['kube-probe/1.31', 'curl/8.5.0', 'Prometheus/2.55.1']),
-      ),
+        size: status === 200 ? '15' : this.#bodySize(status, 0, 0),
+        agent: r.pick(['kube-probe/1.31', 'curl/8.5.0', 'Prometheus/2.55.1']),
+      }),
     ];
   }
 
@@ -1008,18 +1110,15 @@ export class LogGenerator {
     const toolAgent = this.#attackAgent(tool);
     const lines: Render[] = [];
     for (let i = r.int(1, 6); i > 0; i--) {
-      const request = lines.length === 0 ? first : r.pick(ATTACK_REQUESTS);
+      const { method, target, status, agent: kind } = lines.length === 0 ? first : r.pick(ATTACK_REQUESTS);
       // Nikto numbers each of its tests in the agent; a shellshock probe puts its payload there.
       const agent =
-        request.agent === 'shellshock'
+        kind === 'shellshock'
           ? this.#attackAgent('shellshock')
           : tool === 'nikto'
             ? this.#attackAgent('nikto')
             : toolAgent;
-      const size = this.#bodySize(request.status, 500, 9_000);
-      lines.push(
-        access(client, '-', request.method, request.target, 'HTTP/1.1', request.status, size, '-', agent),
-      );
+      lines.push(access({ client, method, target, status, size: this.#bodySize(status, 500, 9_000), agent }));
     }
     return lines;
   }
@@ -1049,163 +1148,30 @@ export class LogGenerator {
 
   #errorEvent(): Render[] {
     const r = this.#random;
-    const client = (): string => {
-      const address = r.chance(0.6) ? r.pick(this.#attackers) : this.#externalAddress();
-      return `${address}:${this.#port()}`;
-    };
-    return [
-      r.weighted<() => Render>([
-        [
-          () =>
-            this.#apacheError(
-              'core',
-              'error',
-              client(),
-              `AH00126: Invalid URI in request ${r.pick(INVALID_URIS)}`,
-            ),
-          14,
-        ],
-        [
-          () =>
-            this.#apacheError(
-              'authz_core',
-              'error',
-              client(),
-              `AH01630: client denied by server configuration: /var/www/shop/public/${r.pick(['.env', '.git', 'server-status'])}`,
-            ),
-          14,
-        ],
-        [
-          () =>
-            this.#apacheError(
-              'core',
-              'error',
-              client(),
-              `AH00135: Invalid method in request ${r.pick(['\\x16\\x03\\x01', 'SSTP_DUPLEX_POST', '\\x05\\x01'])}`,
-            ),
-          6,
-        ],
-        [
-          () =>
-            this.#apacheError(
-              'auth_basic',
-              'error',
-              `${this.#internalAddress()}:${this.#port()}`,
-              `AH01617: user ${r.pick(this.#accounts).name}: authentication failure for "/admin/": Password Mismatch`,
-            ),
-          10,
-        ],
-        [
-          () =>
-            this.#apacheError(
-              'auth_basic',
-              'error',
-              client(),
-              `AH01618: user ${r.pick(INVALID_USERS)} not found: /admin/`,
-            ),
-          8,
-        ],
-        [
-          () =>
-            this.#apacheError(
-              'proxy_fcgi',
-              'error',
-              client(),
-              `AH01071: Got error 'PHP message: PHP Warning:  Undefined array key "id" in /var/www/shop/public/item.php on line ${r.int(12, 80)}'`,
-            ),
-          10,
-        ],
-        [
-          () =>
-            this.#apacheError(
-              'php',
-              'error',
-              client(),
-              `PHP Fatal error:  Uncaught PDOException: SQLSTATE[42000]: Syntax error or access violation: 1064 You have an error in your SQL syntax in /var/www/shop/public/products.php:${r.int(20, 90)}`,
-            ),
-          5,
-        ],
-        [
-          () =>
-            this.#apacheError(
-              'proxy',
-              'error',
-              undefined,
-              '(111)Connection refused: AH00957: http: attempt to connect to 127.0.0.1:8080 (127.0.0.1:8080) failed',
-            ),
-          5,
-        ],
-        [
-          () =>
-            this.#apacheError(
-              'proxy_http',
-              'error',
-              `${this.#externalAddress()}:${this.#port()}`,
-              'AH01114: HTTP: failed to make connection to backend: 127.0.0.1',
-            ),
-          4,
-        ],
-        [
-          () =>
-            this.#apacheError(
-              'mpm_event',
-              'error',
-              undefined,
-              'AH00484: server reached MaxRequestWorkers setting, consider raising the MaxRequestWorkers setting',
-            ),
-          2,
-        ],
-        [
-          () =>
-            this.#apacheError(
-              'ssl',
-              'warn',
-              undefined,
-              'AH01909: www.example.com:443:0 server certificate does NOT include an ID which matches the server name',
-            ),
-          3,
-        ],
-        [
-          () =>
-            this.#apacheError(
-              'mpm_event',
-              'notice',
-              undefined,
-              'AH00489: Apache/2.4.58 (Ubuntu) OpenSSL/3.0.13 configured -- resuming normal operations',
-              true,
-            ),
-          3,
-        ],
-        [
-          () =>
-            this.#apacheError(
-              'core',
-              'notice',
-              undefined,
-              "AH00094: Command line: '/usr/sbin/apache2'",
-              true,
-            ),
-          3,
-        ],
-      ])(),
-    ];
-  }
-
-  /** One error-log line; `client` is `address:port`, absent for server-wide messages. */
-  #apacheError(
-    module: string,
-    level: string,
-    client: string | undefined,
-    message: string,
-    parent = false,
-  ): Render {
-    const r = this.#random;
-    const worker = parent ? this.#apacheParent : r.pick(this.#apacheWorkers);
-    const ids = `pid ${worker.pid}:tid ${r.pick(worker.threads)}`;
+    const message = r.weighted(ERROR_MESSAGES);
+    const address =
+      message.client === 'internal'
+        ? this.#internalAddress()
+        : r.chance(0.6)
+          ? r.pick(this.#attackers)
+          : this.#externalAddress();
+    const server = message.client === 'parent' ? this.#apacheParent : r.pick(this.#apacheWorkers);
+    const ids = `pid ${server.pid}:tid ${r.pick(server.threads)}`;
+    const client =
+      message.client === 'parent' || message.client === 'none' ? '' : ` [client ${address}:${this.#port()}]`;
+    const text = message.text({
+      account: r.pick(this.#accounts).name,
+      invalidUser: r.pick(INVALID_USERS),
+      uri: r.pick(INVALID_URIS),
+      line: r.int(12, 90),
+      denied: r.pick(['.env', '.git', 'server-status']),
+      method: r.pick(['\\x16\\x03\\x01', 'SSTP_DUPLEX_POST', '\\x05\\x01']),
+    });
     const microseconds = r.int(0, 999);
-    const clientPart = client === undefined ? '' : ` [client ${client}]`;
-    return (at) =>
-      `[${formatApacheErrorTime(at, microseconds)}] [${module}:${level}] [${ids}]${clientPart} ${message}`;
+    return [
+      (at) =>
+        `[${formatApacheErrorTime(at, microseconds)}] [${message.module}:${message.level}] [${ids}]${client} ${text}`,
+    ];
   }
 }
 
@@ -1226,20 +1192,37 @@ function sudoLine(user: string, tty: string, command: string): string {
   return `${user.padStart(8)} : ${sudoFields(user, tty, command)}`;
 }
 
+interface AccessEntry {
+  client: string;
+  /** Authenticated user; default `-`. */
+  user?: string;
+  /** Default `GET`. */
+  method?: string;
+  target: string;
+  /** Default `HTTP/1.1`. */
+  protocol?: string;
+  status: number;
+  /** Body bytes, or `-` for none. */
+  size: string;
+  /** Default `-`. */
+  referer?: string;
+  agent: string;
+}
+
 /** Apache combined log format. */
-function access(
-  client: string,
-  user: string,
-  method: string,
-  target: string,
-  protocol: string,
-  status: number,
-  size: string,
-  referer: string,
-  agent: string,
-): Render {
+function access(entry: AccessEntry): Render {
+  const {
+    client,
+    user = '-',
+    method = 'GET',
+    target,
+    protocol = 'HTTP/1.1',
+    status,
+    size,
+    referer = '-',
+  } = entry;
   return (at) =>
-    `${client} - ${user} [${formatApacheAccessTime(at)}] "${method} ${target} ${protocol}" ${status} ${size} "${referer}" "${agent}"`;
+    `${client} - ${user} [${formatApacheAccessTime(at)}] "${method} ${target} ${protocol}" ${status} ${size} "${referer}" "${entry.agent}"`;
 }
 
 function resolveMix(mix: Partial<Record<LogKind, number>> | undefined): (readonly [LogKind, number])[] {

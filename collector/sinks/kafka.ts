@@ -6,10 +6,16 @@
  * and carry a schema-version header.
  */
 import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
-import type { KafkaConfig } from '../../core/config/schema.ts';
-import { encodeRecord, RAW_SCHEMA_VERSION, type RawRecord, recordKey, SCHEMA_HEADER } from '../../core/event/raw-record.ts';
 import { assertTopicsExist } from '../../core/clients/kafka.ts';
+import type { KafkaConfig } from '../../core/config/schema.ts';
 import { VigilError } from '../../core/errors.ts';
+import {
+  encodeRecord,
+  RAW_SCHEMA_VERSION,
+  type RawRecord,
+  recordKey,
+  SCHEMA_HEADER,
+} from '../../core/event/raw-record.ts';
 import type { RecordSink } from '../../core/transport/record-transport.ts';
 
 export class KafkaRecordSink implements RecordSink {
@@ -34,7 +40,9 @@ export class KafkaRecordSink implements RecordSink {
     try {
       await producer.connect();
     } catch (error) {
-      throw new VigilError('KAFKA_UNAVAILABLE', `Cannot connect to Kafka: ${(error as Error).message}`, { cause: error });
+      throw new VigilError('KAFKA_UNAVAILABLE', `Cannot connect to Kafka: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     this.#producer = producer;
   }

@@ -84,7 +84,11 @@ export class CheckpointStore {
   advance(streamId: string, path: string, offset: number): void {
     const current = this.#streams.get(streamId);
     if (current && current.offset >= offset && current.path === path) return;
-    this.#streams.set(streamId, { offset: Math.max(offset, current?.offset ?? 0), path, updated_at: new Date().toISOString() });
+    this.#streams.set(streamId, {
+      offset: Math.max(offset, current?.offset ?? 0),
+      path,
+      updated_at: new Date().toISOString(),
+    });
     this.#dirty = true;
   }
 

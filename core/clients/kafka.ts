@@ -54,14 +54,18 @@ export async function assertTopicsExist(kafka: Kafka, topics: readonly string[])
     }
   } catch (error) {
     if (error instanceof VigilError) throw error;
-    throw new VigilError('KAFKA_UNAVAILABLE', `Cannot reach Kafka: ${(error as Error).message}`, { cause: error });
+    throw new VigilError('KAFKA_UNAVAILABLE', `Cannot reach Kafka: ${(error as Error).message}`, {
+      cause: error,
+    });
   } finally {
     await admin.disconnect();
   }
 }
 
 /** The topics Vigil needs, with their partition counts, as `vigil setup` creates them. */
-export function vigilTopics(config: KafkaConfig): Array<{ topic: string; numPartitions: number; replicationFactor: number }> {
+export function vigilTopics(
+  config: KafkaConfig,
+): Array<{ topic: string; numPartitions: number; replicationFactor: number }> {
   const { topics, partitions, replication_factor: replicationFactor } = config;
   return [topics.raw, topics.signals, topics.alerts, topics.dlq].map((topic) => ({
     topic,
@@ -79,13 +83,18 @@ export async function ensureTopics(kafka: Kafka, config: KafkaConfig): Promise<s
     const wanted = vigilTopics(config).filter((t) => !existing.has(t.topic));
     if (wanted.length === 0) return [];
     await admin.createTopics({
-      topics: wanted.map((t) => ({ ...t, configEntries: [{ name: 'min.insync.replicas', value: String(Math.min(2, t.replicationFactor)) }] })),
+      topics: wanted.map((t) => ({
+        ...t,
+        configEntries: [{ name: 'min.insync.replicas', value: String(Math.min(2, t.replicationFactor)) }],
+      })),
       waitForLeaders: true,
     });
     return wanted.map((t) => t.topic);
   } catch (error) {
     if (error instanceof VigilError) throw error;
-    throw new VigilError('KAFKA_UNAVAILABLE', `Cannot create Kafka topics: ${(error as Error).message}`, { cause: error });
+    throw new VigilError('KAFKA_UNAVAILABLE', `Cannot create Kafka topics: ${(error as Error).message}`, {
+      cause: error,
+    });
   } finally {
     await admin.disconnect();
   }

@@ -19,9 +19,17 @@ const positiveInt = () => z.number().int().positive();
 const kafkaTopics = z
   .strictObject({
     raw: z.string().min(1).default('vigil.raw').describe('Topic collectors produce raw records to.'),
-    signals: z.string().min(1).default('vigil.signals').describe('Topic of detection signals for correlation.'),
+    signals: z
+      .string()
+      .min(1)
+      .default('vigil.signals')
+      .describe('Topic of detection signals for correlation.'),
     alerts: z.string().min(1).default('vigil.alerts').describe('Topic of alerts for the alerter.'),
-    dlq: z.string().min(1).default('vigil.dlq').describe('Topic of records that could not be processed, with the reason.'),
+    dlq: z
+      .string()
+      .min(1)
+      .default('vigil.dlq')
+      .describe('Topic of records that could not be processed, with the reason.'),
   })
   .describe('Names of the Kafka topics Vigil uses.');
 
@@ -31,7 +39,9 @@ export const kafkaSchema = z
     client_id: z.string().min(1).default('vigil').describe('Client id prefix reported to the brokers.'),
     topics: kafkaTopics.default(kafkaTopics.parse({})),
     partitions: positiveInt().default(6).describe('Partitions per topic when `vigil setup` creates topics.'),
-    replication_factor: positiveInt().default(1).describe('Replication factor when `vigil setup` creates topics.'),
+    replication_factor: positiveInt()
+      .default(1)
+      .describe('Replication factor when `vigil setup` creates topics.'),
     connection_timeout_ms: positiveInt().default(3000).describe('Time allowed to open a broker connection.'),
     request_timeout_ms: positiveInt().default(30000).describe('Time allowed for one broker request.'),
   })
@@ -48,13 +58,20 @@ export const opensearchSchema = z
       .regex(/^[a-z0-9][a-z0-9._-]*$/, 'expected a lowercase index-name prefix')
       .default('vigil')
       .describe('Prefix of every index Vigil writes: <prefix>-<dataset>-<yyyy.mm.dd>.'),
-    index_replicas: z.number().int().min(0).default(1).describe('Replicas of each event index (0 on a single node).'),
+    index_replicas: z
+      .number()
+      .int()
+      .min(0)
+      .default(1)
+      .describe('Replicas of each event index (0 on a single node).'),
     bulk_max_docs: positiveInt().default(1000).describe('Most documents in one bulk request.'),
     bulk_max_bytes: positiveInt().default(5_000_000).describe('Most bytes in one bulk request.'),
     request_timeout_ms: positiveInt().default(30000).describe('Time allowed for one request.'),
     retry_max_ms: positiveInt().default(30000).describe('Longest pause between retries of a rejected bulk.'),
   })
-  .describe('OpenSearch, where every event is indexed. Absent in standalone mode: events go to NDJSON files.');
+  .describe(
+    'OpenSearch, where every event is indexed. Absent in standalone mode: events go to NDJSON files.',
+  );
 
 export const redisSchema = z
   .strictObject({
@@ -135,8 +152,21 @@ export const collectorSchema = z
 
 export const processorSchema = z
   .strictObject({
-    group_id: z.string().min(1).default('vigil-processor').describe('Kafka consumer group of the processors.'),
-    pipelines_dir: z.string().optional().describe('Folder of user pipelines; built-in pipelines always load.'),
+    group_id: z
+      .string()
+      .min(1)
+      .default('vigil-processor')
+      .describe('Kafka consumer group of the processors.'),
+    session_timeout_ms: z
+      .number()
+      .int()
+      .min(6000)
+      .default(30000)
+      .describe('A processor silent this long is taken out of the group and its partitions reassigned.'),
+    pipelines_dir: z
+      .string()
+      .optional()
+      .describe('Folder of user pipelines; built-in pipelines always load.'),
     output_dir: z
       .string()
       .default('.vigil/events')
@@ -162,7 +192,10 @@ export const processorSchema = z
 
 export const rulesSchema = z
   .strictObject({
-    paths: z.array(z.string()).default([]).describe('Files or folders of Sigma detection, correlation and filter rules.'),
+    paths: z
+      .array(z.string())
+      .default([])
+      .describe('Files or folders of Sigma detection, correlation and filter rules.'),
   })
   .describe('Detection rules.');
 

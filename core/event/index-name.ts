@@ -7,7 +7,10 @@
 const INVALID = /[^a-z0-9._-]+/g;
 
 export function sanitizeDataset(dataset: string): string {
-  const clean = dataset.toLowerCase().replace(INVALID, '-').replace(/^[-_.]+/, '');
+  const clean = dataset
+    .toLowerCase()
+    .replace(INVALID, '-')
+    .replace(/^[-_.]+/, '');
   return clean === '' ? 'generic' : clean;
 }
 

@@ -69,7 +69,8 @@ export function decodeRecord(value: string): RawRecord | { invalid: string } {
   const r = parsed as Partial<RawRecord>;
   if (typeof r.collector?.id !== 'string') return { invalid: 'collector.id is missing' };
   if (typeof r.stream?.id !== 'string') return { invalid: 'stream.id is missing' };
-  if (typeof r.offset !== 'number' || !Number.isSafeInteger(r.offset)) return { invalid: 'offset is not an integer' };
+  if (typeof r.offset !== 'number' || !Number.isSafeInteger(r.offset))
+    return { invalid: 'offset is not an integer' };
   if (typeof r.line !== 'string') return { invalid: 'line is missing' };
   if (typeof r.observed_at !== 'string') return { invalid: 'observed_at is missing' };
   if (typeof r.dataset !== 'string') r.dataset = 'generic';

@@ -15,14 +15,15 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   const temp = join(dir, `.${basename(path)}.${process.pid}.${counter}.tmp`);
   const handle = await open(temp, 'w', 0o640);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temp, path);
   } catch (error) {
+    // A failed write (e.g. a full disk) must not leave its temporary file behind.
     await rm(temp, { force: true });
     throw error;
   }

@@ -9,7 +9,8 @@ export class Metrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.registry = new Registry();
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'vigil_process_' });
+    if (options.defaultMetrics ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: 'vigil_process_' });
   }
 
   counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {

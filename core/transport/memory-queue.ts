@@ -75,7 +75,10 @@ export class MemoryQueue implements RecordSink {
       }
       const taken: Pending[] = [];
       let count = 0;
-      while (this.#queue.length > 0 && (taken.length === 0 || count + (this.#queue[0]?.records.length ?? 0) <= this.#maxBatch)) {
+      while (
+        this.#queue.length > 0 &&
+        (taken.length === 0 || count + (this.#queue[0]?.records.length ?? 0) <= this.#maxBatch)
+      ) {
         const next = this.#queue.shift() as Pending;
         taken.push(next);
         count += next.records.length;
@@ -101,6 +104,7 @@ export class MemoryQueue implements RecordSink {
     for (const wake of this.#waitingForRoom) wake();
     this.#waitingForRoom = [];
     await this.#loop;
-    for (const p of this.#queue.splice(0)) p.reject(new Error('The in-process queue stopped before this batch was processed.'));
+    for (const p of this.#queue.splice(0))
+      p.reject(new Error('The in-process queue stopped before this batch was processed.'));
   }
 }

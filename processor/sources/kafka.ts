@@ -21,6 +21,8 @@ export interface KafkaRecordInputOptions {
   kafka: Kafka;
   config: KafkaConfig;
   groupId: string;
+  /** A member silent this long loses its partitions to the others. */
+  sessionTimeoutMs?: number;
   logger: Logger;
   /** Partitions processed at the same time by this instance. */
   partitionsConcurrently?: number;
@@ -53,8 +55,8 @@ export class KafkaRecordInput implements RecordInput {
     const consumer = kafka.consumer({
       groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
+      sessionTimeout: this.#options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3000, Math.floor((this.#options.sessionTimeoutMs ?? 30_000) / 3)),
       maxBytesPerPartition: 2 * 1024 * 1024,
     });
     this.#consumer = consumer;

@@ -118,7 +118,11 @@ export class FileSource {
     for (const pattern of input.paths) {
       for await (const found of glob(pattern)) {
         const path = resolve(found);
-        if (input.exclude.some((ex) => matchesGlob(path, ex) || matchesGlob(found, ex) || matchesGlob(baseName(path), ex))) {
+        if (
+          input.exclude.some(
+            (ex) => matchesGlob(path, ex) || matchesGlob(found, ex) || matchesGlob(baseName(path), ex),
+          )
+        ) {
           continue;
         }
         paths.add(path);
@@ -137,7 +141,10 @@ export class FileSource {
       if (existing) {
         existing.seen = true;
         if (existing.path !== path) {
-          this.#logger.info({ from: existing.path, to: path }, 'A tailed file was renamed; reading continues.');
+          this.#logger.info(
+            { from: existing.path, to: path },
+            'A tailed file was renamed; reading continues.',
+          );
           existing.path = path;
         }
         continue;
@@ -150,7 +157,10 @@ export class FileSource {
     }
     for (const [id, tracked] of this.#tracked) {
       if (!tracked.seen) {
-        this.#logger.info({ path: tracked.path, stream: id }, 'A tailed file is gone; it is no longer watched.');
+        this.#logger.info(
+          { path: tracked.path, stream: id },
+          'A tailed file is gone; it is no longer watched.',
+        );
         this.#tracked.delete(id);
       }
     }
@@ -181,7 +191,10 @@ export class FileSource {
       }
       if (info.size === tracked.position) return false;
       // A chunk always holds more than one maximal line, so a partial line can always complete.
-      const want = Math.min(Math.max(READ_CHUNK_BYTES, input.max_line_bytes + 1), info.size - tracked.position);
+      const want = Math.min(
+        Math.max(READ_CHUNK_BYTES, input.max_line_bytes + 1),
+        info.size - tracked.position,
+      );
       const buffer = Buffer.allocUnsafe(want);
       const { bytesRead } = await handle.read(buffer, 0, want, tracked.position);
       const chunk = buffer.subarray(0, bytesRead);

@@ -23,7 +23,10 @@ export class NdjsonSink implements EventSink {
 
   constructor(dir: string, metrics: Metrics) {
     this.#dir = dir;
-    this.#counter = metrics.counter('vigil_processor_events_written_total', 'Events written to NDJSON files.');
+    this.#counter = metrics.counter(
+      'vigil_processor_events_written_total',
+      'Events written to NDJSON files.',
+    );
   }
 
   get directory(): string {

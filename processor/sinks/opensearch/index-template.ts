@@ -65,9 +65,13 @@ export async function ensureEventTemplate(client: Client, config: OpenSearchConf
   try {
     await client.indices.putIndexTemplate({ name, body: eventIndexTemplate(config) as never });
   } catch (error) {
-    throw new VigilError('OPENSEARCH_UNAVAILABLE', `Cannot install index template ${name}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new VigilError(
+      'OPENSEARCH_UNAVAILABLE',
+      `Cannot install index template ${name}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   return name;
 }

@@ -38,7 +38,9 @@ export class OpenSearchSink implements EventSink {
       'vigil_processor_events_already_indexed_total',
       'Events found already indexed (a replay); not duplicated.',
     );
-    this.#retries = metrics.counter('vigil_processor_bulk_retries_total', 'Bulk items or requests retried.', ['reason']);
+    this.#retries = metrics.counter('vigil_processor_bulk_retries_total', 'Bulk items or requests retried.', [
+      'reason',
+    ]);
   }
 
   async start(): Promise<void> {}
@@ -60,7 +62,10 @@ export class OpenSearchSink implements EventSink {
     let bytes = 0;
     for (const request of requests) {
       const size = JSON.stringify(request.event).length;
-      if (chunk.length > 0 && (chunk.length >= this.#config.bulk_max_docs || bytes + size > this.#config.bulk_max_bytes)) {
+      if (
+        chunk.length > 0 &&
+        (chunk.length >= this.#config.bulk_max_docs || bytes + size > this.#config.bulk_max_bytes)
+      ) {
         yield chunk;
         chunk = [];
         bytes = 0;
@@ -80,7 +85,10 @@ export class OpenSearchSink implements EventSink {
       let items: BulkItemResult[] | undefined;
       try {
         const body = pending.flatMap((r) => [{ create: { _index: r.index, _id: r.id } }, r.event]);
-        const response = await this.#client.bulk({ body }, { requestTimeout: this.#config.request_timeout_ms });
+        const response = await this.#client.bulk(
+          { body },
+          { requestTimeout: this.#config.request_timeout_ms },
+        );
         items = (response.body.items as Array<Record<string, BulkItemResult>>).map(
           (item) => (item.create ?? Object.values(item)[0]) as BulkItemResult,
         );

@@ -33,13 +33,21 @@ describe('VigilError', () => {
   });
 
   it('keeps its details', () => {
-    expect(new VigilError('KAFKA_TOPIC_MISSING', 'missing', { details: { missing: ['t'] } }).details).toEqual({
-      missing: ['t'],
-    });
+    expect(new VigilError('KAFKA_TOPIC_MISSING', 'missing', { details: { missing: ['t'] } }).details).toEqual(
+      {
+        missing: ['t'],
+      },
+    );
   });
 
   it('ends a command with exit code 2 for configuration and usage errors', () => {
-    for (const code of ['CONFIG_NOT_FOUND', 'CONFIG_PARSE', 'CONFIG_INVALID', 'CONFIG_SECRET_UNREADABLE', 'USAGE'] as const) {
+    for (const code of [
+      'CONFIG_NOT_FOUND',
+      'CONFIG_PARSE',
+      'CONFIG_INVALID',
+      'CONFIG_SECRET_UNREADABLE',
+      'USAGE',
+    ] as const) {
       expect(new VigilError(code, 'x').exitCode).toBe(2);
     }
   });

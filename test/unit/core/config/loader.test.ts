@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${VAR}` in plain strings is the configuration syntax under test.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,7 +166,9 @@ describe('parseConfig', () => {
   describe('unknown keys', () => {
     it('suggests the closest known key for a typo', () => {
       const error = failure(() => parse('collector:\n  pol_interval_ms: 100\n'));
-      expect(error.message).toContain('collector.pol_interval_ms: unknown key (did you mean "poll_interval_ms"?)');
+      expect(error.message).toContain(
+        'collector.pol_interval_ms: unknown key (did you mean "poll_interval_ms"?)',
+      );
     });
 
     it('suggests a top-level section for a misspelt section', () => {
@@ -174,7 +177,9 @@ describe('parseConfig', () => {
     });
 
     it('suggests keys inside list items, with the index in the key path', () => {
-      const error = failure(() => parse('collector:\n  files:\n    - paths: [/var/log/auth.log]\n      datset: linux.auth\n'));
+      const error = failure(() =>
+        parse('collector:\n  files:\n    - paths: [/var/log/auth.log]\n      datset: linux.auth\n'),
+      );
       expect(error.message).toContain(
         'vigil.yaml:4:7: collector.files[0].datset: unknown key (did you mean "dataset"?)',
       );
@@ -220,7 +225,9 @@ describe('parseConfig', () => {
     });
 
     it('replaces variables inside a longer string', () => {
-      const config = parse('kafka:\n  client_id: vigil-${SITE}-${ROLE}\n', { env: { SITE: 'ams', ROLE: 'edge' } });
+      const config = parse('kafka:\n  client_id: vigil-${SITE}-${ROLE}\n', {
+        env: { SITE: 'ams', ROLE: 'edge' },
+      });
       expect(config.kafka.client_id).toBe('vigil-ams-edge');
     });
 
@@ -240,7 +247,9 @@ describe('parseConfig', () => {
     });
 
     it('uses the default of ${VAR:-default} when the variable is empty', () => {
-      expect(parse('kafka:\n  client_id: ${CLIENT:-edge}\n', { env: { CLIENT: '' } }).kafka.client_id).toBe('edge');
+      expect(parse('kafka:\n  client_id: ${CLIENT:-edge}\n', { env: { CLIENT: '' } }).kafka.client_id).toBe(
+        'edge',
+      );
     });
 
     it('prefers the variable over the default of ${VAR:-default}', () => {
@@ -286,7 +295,9 @@ describe('parseConfig', () => {
     });
 
     it('turns a variable into true or false where the option expects a boolean', () => {
-      expect(parse('http:\n  enabled: ${HTTP_ENABLED}\n', { env: { HTTP_ENABLED: 'false' } }).http.enabled).toBe(false);
+      expect(
+        parse('http:\n  enabled: ${HTTP_ENABLED}\n', { env: { HTTP_ENABLED: 'false' } }).http.enabled,
+      ).toBe(false);
     });
 
     it('keeps a variable a string where the option expects a string, even if it looks like a number', () => {
@@ -294,7 +305,9 @@ describe('parseConfig', () => {
     });
 
     it('rejects a variable that does not read as the number the option expects', () => {
-      const error = failure(() => parse('kafka:\n  partitions: ${PARTITIONS}\n', { env: { PARTITIONS: 'six' } }));
+      const error = failure(() =>
+        parse('kafka:\n  partitions: ${PARTITIONS}\n', { env: { PARTITIONS: 'six' } }),
+      );
       expect(error.message).toContain('kafka.partitions: expected number, got "six"');
     });
 
@@ -331,9 +344,14 @@ describe('parseConfig', () => {
 
     it('reports a missing tls block together with other problems in the same run', () => {
       const error = failure(() =>
-        parse('collector:\n  syslog:\n    - protocol: tls\n      address: 0.0.0.0:6514\n  pol_interval_ms: 5\n'),
+        parse(
+          'collector:\n  syslog:\n    - protocol: tls\n      address: 0.0.0.0:6514\n  pol_interval_ms: 5\n',
+        ),
       );
-      expect(problemsOf(error).map((p) => p.path)).toEqual(['collector.syslog[0].tls', 'collector.pol_interval_ms']);
+      expect(problemsOf(error).map((p) => p.path)).toEqual([
+        'collector.syslog[0].tls',
+        'collector.pol_interval_ms',
+      ]);
     });
   });
 
@@ -344,21 +362,29 @@ describe('parseConfig', () => {
         parse(`opensearch:\n  url: http://127.0.0.1:9200\n  username: vigil\n  password_file: ${missing}\n`),
       );
       expect(error.code).toBe('CONFIG_INVALID');
-      expect(error.message).toContain(`vigil.yaml:4:18: opensearch.password_file: secret file ${missing} cannot be read`);
+      expect(error.message).toContain(
+        `vigil.yaml:4:18: opensearch.password_file: secret file ${missing} cannot be read`,
+      );
     });
 
     it('reports an unreadable non-secret file as a file', () => {
       const missing = join(dir, 'no-such-ca.pem');
-      const error = failure(() => parse(`opensearch:\n  url: http://127.0.0.1:9200\n  ca_file: ${missing}\n`));
+      const error = failure(() =>
+        parse(`opensearch:\n  url: http://127.0.0.1:9200\n  ca_file: ${missing}\n`),
+      );
       expect(error.message).toContain(`opensearch.ca_file: file ${missing} cannot be read`);
     });
 
     it('reports an unreadable file inside a list item with the index in the key path', () => {
       const missing = join(dir, 'hmac');
       const error = failure(() =>
-        parse(`alerter:\n  webhooks:\n    - name: soc\n      url: https://soc.example/hook\n      secret_file: ${missing}\n`),
+        parse(
+          `alerter:\n  webhooks:\n    - name: soc\n      url: https://soc.example/hook\n      secret_file: ${missing}\n`,
+        ),
       );
-      expect(error.message).toContain(`alerter.webhooks[0].secret_file: secret file ${missing} cannot be read`);
+      expect(error.message).toContain(
+        `alerter.webhooks[0].secret_file: secret file ${missing} cannot be read`,
+      );
     });
 
     it('accepts files that can be read', () => {
