@@ -823,7 +823,9 @@ async function opensearchRuntime(ctx: Ctx): Promise<{ jdk: Jdk; version: string 
   }
   if (jdk.major >= OPENSEARCH_MIN_JAVA) return { jdk, version: OPENSEARCH_VERSION };
   ctx.notes.push(
-    `OpenSearch ${OPENSEARCH_FALLBACK_VERSION} is used because the newest JDK found is Java ${jdk.major}; install a JDK ${OPENSEARCH_MIN_JAVA} or newer under ${JVM_DIR} to get ${OPENSEARCH_VERSION}.`,
+    ctx.env.opensearchJavaHome
+      ? `OpenSearch ${OPENSEARCH_FALLBACK_VERSION} is used because VIGIL_OPENSEARCH_JAVA_HOME is a Java ${jdk.major}; ${OPENSEARCH_VERSION} needs Java ${OPENSEARCH_MIN_JAVA} or newer.`
+      : `OpenSearch ${OPENSEARCH_FALLBACK_VERSION} is used because the newest JDK found is Java ${jdk.major}; install a JDK ${OPENSEARCH_MIN_JAVA} or newer under ${JVM_DIR} to get ${OPENSEARCH_VERSION}.`,
   );
   return { jdk, version: OPENSEARCH_FALLBACK_VERSION };
 }

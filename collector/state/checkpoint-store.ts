@@ -104,7 +104,8 @@ export class CheckpointStore {
 
   /** Writes the checkpoints if anything changed; concurrent calls are serialized. */
   flush(): Promise<void> {
-    this.#writing = this.#writing.then(async () => {
+    // Run after the previous write even if it failed: one failure must not fail every later flush.
+    this.#writing = this.#writing.catch(() => {}).then(async () => {
       if (!this.#dirty) return;
       this.#dirty = false;
       const body: CheckpointFile = { version: 1, streams: Object.fromEntries(this.#streams) };

@@ -91,6 +91,11 @@ export function parseConfig(text: string, source: string, options: LoadConfigOpt
       found.push({ path: formatKeyPath(path), message, ...locate(path) });
     };
 
+  // A section whose keys are all commented out (`kafka:` alone) reads as null: treat it as empty.
+  for (const [section, value] of Object.entries(raw)) {
+    if (value === null) (raw as Record<string, unknown>)[section] = {};
+  }
+
   const envProblems: ConfigProblem[] = [];
   const expanded = expandEnv(raw, [], env, reportTo(envProblems)) as Record<string, unknown>;
   addProblems(problems, reported, envProblems);

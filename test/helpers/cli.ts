@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const VIGIL = fileURLToPath(new URL('../../bin/vigil.ts', import.meta.url));
+// kafkajs computes a negative timeout internally on current Node versions; the warning is noise (see bin/vigil.ts).
+const NODE_FLAGS = ['--disable-warning=TimeoutNegativeWarning'];
 
 /** Node 24: the project's own binary when installed, else the running one. */
 export function nodeBinary(): string {
@@ -19,7 +21,7 @@ export interface VigilProcess {
 }
 
 export function spawnVigil(args: string[], env: Record<string, string> = {}): VigilProcess {
-  const child = spawn(nodeBinary(), [VIGIL, ...args], {
+  const child = spawn(nodeBinary(), [...NODE_FLAGS, VIGIL, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -39,7 +41,7 @@ export async function runVigil(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(nodeBinary(), [VIGIL, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+  const child = spawn(nodeBinary(), [...NODE_FLAGS, VIGIL, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => {
