@@ -1560,7 +1560,7 @@ async function rowsFor(env: Env, services: readonly Service[], state: StackState
       address: `${HOST}:${unit.port}`,
       pid: own ? String(pid.pid) : '-',
       state: status,
-      log: unit.logFile,
+      log: own || !probe.answering ? unit.logFile : '-',
       answering: probe.answering,
     };
   });
@@ -1701,6 +1701,10 @@ async function commandDown(opts: Options, env: Env): Promise<number> {
     }
   }
   for (const s of services) delete state[s];
+  const names = services.map((s) => SERVICE_LABEL[s]).join(', ');
+  const stoppedWhat = opts.only
+    ? `${names} ${services.length === 1 ? 'is' : 'are'} stopped`
+    : 'The stack is stopped';
   if (opts.purge) {
     const purgeAll = SERVICES.every((s) => services.includes(s));
     const targets = purgeAll
@@ -1716,7 +1720,7 @@ async function commandDown(opts: Options, env: Env): Promise<number> {
     writeState(env, state);
     say(
       ctx,
-      `${stoppedAny ? 'The stack is stopped' : 'Nothing was running'}; data is kept in ${env.stateDir} ("down --purge" deletes it).`,
+      `${stoppedAny ? stoppedWhat : 'Nothing was running'}; data is kept in ${env.stateDir} ("down --purge" deletes it).`,
     );
   }
   return 0;

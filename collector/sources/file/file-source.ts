@@ -44,6 +44,8 @@ interface Tracked {
   skippingLongLine: boolean;
   /** Seen in the latest scan. */
   seen: boolean;
+  /** Bumped when the file is truncated in place; acknowledgements of older reads are then stale. */
+  generation: number;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -152,7 +154,7 @@ export class FileSource {
       const checkpoint = store.get(streamId);
       let position = checkpoint?.offset ?? 0;
       if (!checkpoint && this.#firstScan && input.start_at === 'end') position = info.size;
-      this.#tracked.set(streamId, { streamId, path, position, skippingLongLine: false, seen: true });
+      this.#tracked.set(streamId, { streamId, path, position, skippingLongLine: false, seen: true, generation: 0 });
       this.#logger.info({ path, stream: streamId, position }, 'Tailing a file.');
     }
     for (const [id, tracked] of this.#tracked) {
@@ -187,6 +189,7 @@ export class FileSource {
         );
         tracked.position = 0;
         tracked.skippingLongLine = false;
+        tracked.generation += 1;
         store.reset(tracked.streamId, tracked.path, 0);
       }
       if (info.size === tracked.position) return false;
@@ -202,9 +205,17 @@ export class FileSource {
       if (consumed === 0) return false;
       const endOffset = tracked.position + consumed;
       tracked.position = endOffset;
-      const { streamId, path } = tracked;
+      const { streamId, path, generation } = tracked;
       this.#lines.inc({ dataset: input.dataset }, records.length);
-      await shipper.push(records, () => store.advance(streamId, path, endOffset));
+      // A chunk that only skipped the rest of a long line has nothing to ship. Pushing it empty would
+      // acknowledge it at once, moving the checkpoint past records still in flight; the next
+      // acknowledged line's checkpoint covers the skipped bytes instead.
+      if (records.length > 0) {
+        await shipper.push(records, () => {
+          // Lines read before a truncation must not move the restarted checkpoint forward again.
+          if (tracked.generation === generation) store.advance(streamId, path, endOffset);
+        });
+      }
       return tracked.position < info.size;
     } finally {
       await handle.close();
@@ -227,7 +238,9 @@ export class FileSource {
         continue;
       }
       const lineEnd = newline === -1 ? chunk.length : newline;
-      if (newline === -1 && lineEnd - start < maxLine) break; // partial last line: wait for its newline
+      // Partial last line: wait for its newline. At exactly maxLine bytes it is not known yet whether
+      // the line is longer; the next read holds at least one more byte and decides.
+      if (newline === -1 && lineEnd - start <= maxLine) break;
       let end = Math.min(lineEnd, start + maxLine);
       const truncated = lineEnd - start > maxLine;
       if (!truncated && end > start && chunk[end - 1] === CR) end -= 1;

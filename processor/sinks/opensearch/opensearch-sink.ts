@@ -79,7 +79,7 @@ export class OpenSearchSink implements EventSink {
   async #writeChunk(requests: IndexRequest[], signal: AbortSignal): Promise<Rejection[]> {
     const rejections: Rejection[] = [];
     let pending = requests;
-    let delay = 100;
+    let delay = Math.min(100, this.#config.retry_max_ms);
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (signal.aborted) throw new Error('Indexing was aborted because the processor is stopping.');
       let items: BulkItemResult[] | undefined;
