@@ -92,7 +92,7 @@ export function parseConfig(text: string, source: string, options: LoadConfigOpt
     };
 
   // A section whose keys are all commented out (`kafka:` alone) reads as null: treat it as empty.
-  for (const [section, value] of Object.entries(raw)) {
+  for (const [section, value] of Object.entries(raw as Record<string, unknown>)) {
     if (value === null) (raw as Record<string, unknown>)[section] = {};
   }
 
