@@ -13,6 +13,7 @@ import type { RecordSink } from '../core/transport/record-transport.ts';
 import { VIGIL_VERSION } from '../core/version.ts';
 import { Shipper } from './shipper.ts';
 import { FileSource } from './sources/file/file-source.ts';
+import { SyslogSource } from './sources/syslog/syslog-source.ts';
 import { CheckpointStore } from './state/checkpoint-store.ts';
 
 const CHECKPOINT_FLUSH_MS = 500;
@@ -31,6 +32,7 @@ export class Collector implements Component {
   readonly #store: CheckpointStore;
   readonly #shipper: Shipper;
   readonly #sources: FileSource[] = [];
+  readonly #syslog: SyslogSource[] = [];
   #flushTimer: NodeJS.Timeout | undefined;
   #running = false;
 
@@ -63,6 +65,24 @@ export class Collector implements Component {
         }),
       );
     }
+    for (const input of config.collector.syslog) {
+      this.#syslog.push(
+        new SyslogSource({
+          input,
+          shipper: this.#shipper,
+          collector,
+          host,
+          dataDir: config.collector.data_dir,
+          logger: this.#logger,
+          metrics,
+        }),
+      );
+    }
+  }
+
+  /** Bound addresses of the syslog listeners, in configuration order. */
+  get syslogAddresses(): string[] {
+    return this.#syslog.map((s) => s.address);
   }
 
   async start(): Promise<void> {
@@ -70,6 +90,7 @@ export class Collector implements Component {
     await this.#options.sink.start();
     this.#shipper.start();
     for (const source of this.#sources) source.start();
+    for (const source of this.#syslog) await source.start();
     this.#flushTimer = setInterval(() => {
       this.#store.flush().catch((error: unknown) => {
         this.#logger.error({ err: error, file: this.#store.path }, 'Writing checkpoints failed; will retry.');
@@ -93,8 +114,15 @@ export class Collector implements Component {
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
-    await Promise.all(this.#sources.map((s) => s.stop()));
+    // Sources stop reading; the shipper then ships what is buffered (a source
+    // waiting for buffer room is released by the shipper's stop).
+    const sourcesStopped = Promise.all([
+      ...this.#sources.map((s) => s.stop()),
+      ...this.#syslog.map((s) => s.stop()),
+    ]);
     await this.#shipper.stop();
+    await sourcesStopped;
+    for (const source of this.#syslog) await source.close();
     clearInterval(this.#flushTimer);
     await this.#store.flush();
     await this.#options.sink.stop();

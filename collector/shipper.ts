@@ -46,6 +46,8 @@ export class Shipper {
   #bufferedBytes = 0;
   #waitingForRoom: Array<() => void> = [];
   #wake: (() => void) | undefined;
+  /** Cuts a retry pause short; only stopping does that (new records must not hasten retries). */
+  #wakeRetry: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #stopping = false;
   #stopped = false;
@@ -77,6 +79,13 @@ export class Shipper {
 
   get buffered(): number {
     return this.#buffer.length;
+  }
+
+  /** Whether `count` more records fit without waiting (for sources that cannot wait, like UDP). */
+  hasRoom(count: number): boolean {
+    if (this.#stopping) return false;
+    const limit = this.#options.maxBufferedRecords ?? this.#options.batchMaxRecords * 4;
+    return this.#buffer.length + count <= limit;
   }
 
   start(): void {
@@ -188,12 +197,12 @@ export class Shipper {
         if (this.#stopped) return false;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);
-          this.#wake = () => {
+          this.#wakeRetry = () => {
             clearTimeout(timer);
             resolve();
           };
         });
-        this.#wake = undefined;
+        this.#wakeRetry = undefined;
         if (this.#stopped) return false;
         delay = Math.min(delay * 2, maxDelay);
       }
@@ -213,6 +222,7 @@ export class Shipper {
     const timer = setTimeout(() => {
       this.#stopped = true;
       this.#wake?.();
+      this.#wakeRetry?.();
     }, drainTimeoutMs);
     await this.#loop;
     clearTimeout(timer);

@@ -6,6 +6,7 @@
  * and carry a schema-version header.
  */
 import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import type { Counter, Histogram } from 'prom-client';
 import { assertTopicsExist } from '../../core/clients/kafka.ts';
 import type { KafkaConfig } from '../../core/config/schema.ts';
 import { VigilError } from '../../core/errors.ts';
@@ -16,17 +17,30 @@ import {
   recordKey,
   SCHEMA_HEADER,
 } from '../../core/event/raw-record.ts';
+import type { Metrics } from '../../core/telemetry/metrics.ts';
 import type { RecordSink } from '../../core/transport/record-transport.ts';
 
 export class KafkaRecordSink implements RecordSink {
   readonly name = 'kafka';
   readonly #kafka: Kafka;
   readonly #topic: string;
+  readonly #compression: CompressionTypes;
+  readonly #latency: Histogram | undefined;
+  readonly #bytes: Counter | undefined;
   #producer: Producer | undefined;
 
-  constructor(kafka: Kafka, config: KafkaConfig) {
+  constructor(kafka: Kafka, config: KafkaConfig, metrics?: Metrics) {
     this.#kafka = kafka;
     this.#topic = config.topics.raw;
+    this.#compression = config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+    this.#latency = metrics?.histogram(
+      'vigil_collector_produce_seconds',
+      'Time from sending a batch to Kafka until all in-sync replicas acknowledged it.',
+    );
+    this.#bytes = metrics?.counter(
+      'vigil_collector_produced_bytes_total',
+      'Bytes of record values produced to Kafka.',
+    );
   }
 
   async start(): Promise<void> {
@@ -51,16 +65,16 @@ export class KafkaRecordSink implements RecordSink {
     const producer = this.#producer;
     if (!producer) throw new VigilError('KAFKA_UNAVAILABLE', 'The Kafka producer is not connected.');
     const header = String(RAW_SCHEMA_VERSION);
-    await producer.send({
-      topic: this.#topic,
-      acks: -1,
-      compression: CompressionTypes.GZIP,
-      messages: records.map((record) => ({
-        key: recordKey(record),
-        value: encodeRecord(record),
-        headers: { [SCHEMA_HEADER]: header },
-      })),
+    let bytes = 0;
+    const messages = records.map((record) => {
+      const value = encodeRecord(record);
+      bytes += value.length;
+      return { key: recordKey(record), value, headers: { [SCHEMA_HEADER]: header } };
     });
+    const end = this.#latency?.startTimer();
+    await producer.send({ topic: this.#topic, acks: -1, compression: this.#compression, messages });
+    end?.();
+    this.#bytes?.inc(bytes);
   }
 
   async stop(): Promise<void> {

@@ -105,17 +105,19 @@ export class CheckpointStore {
   /** Writes the checkpoints if anything changed; concurrent calls are serialized. */
   flush(): Promise<void> {
     // Run after the previous write even if it failed: one failure must not fail every later flush.
-    this.#writing = this.#writing.catch(() => {}).then(async () => {
-      if (!this.#dirty) return;
-      this.#dirty = false;
-      const body: CheckpointFile = { version: 1, streams: Object.fromEntries(this.#streams) };
-      try {
-        await writeFileAtomic(this.#file, `${JSON.stringify(body)}\n`);
-      } catch (error) {
-        this.#dirty = true;
-        throw error;
-      }
-    });
+    this.#writing = this.#writing
+      .catch(() => {})
+      .then(async () => {
+        if (!this.#dirty) return;
+        this.#dirty = false;
+        const body: CheckpointFile = { version: 1, streams: Object.fromEntries(this.#streams) };
+        try {
+          await writeFileAtomic(this.#file, `${JSON.stringify(body)}\n`);
+        } catch (error) {
+          this.#dirty = true;
+          throw error;
+        }
+      });
     return this.#writing;
   }
 }

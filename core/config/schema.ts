@@ -38,6 +38,12 @@ export const kafkaSchema = z
     brokers: z.array(hostPort).min(1).default(['127.0.0.1:9092']).describe('Bootstrap brokers.'),
     client_id: z.string().min(1).default('vigil').describe('Client id prefix reported to the brokers.'),
     topics: kafkaTopics.default(kafkaTopics.parse({})),
+    compression: z
+      .enum(['none', 'gzip'])
+      .default('gzip')
+      .describe(
+        'Compression of produced batches (gzip is built into the client; none saves CPU on fast links).',
+      ),
     partitions: positiveInt().default(6).describe('Partitions per topic when `vigil setup` creates topics.'),
     replication_factor: positiveInt()
       .default(1)
@@ -134,6 +140,38 @@ export const syslogInputSchema = z
       })
       .optional()
       .describe('TLS settings; required when protocol is tls.'),
+    framing: z
+      .enum(['auto', 'octet_counting', 'newline'])
+      .default('auto')
+      .describe('TCP/TLS framing (RFC 6587); auto decides per connection from its first frame.'),
+    max_frame_bytes: positiveInt()
+      .default(65_536)
+      .describe('Longest message accepted; longer frames are refused.'),
+    max_connections: positiveInt()
+      .default(1000)
+      .describe('Most TCP/TLS connections open at once; more are refused.'),
+    idle_timeout_ms: positiveInt()
+      .default(300_000)
+      .describe('A TCP/TLS connection silent this long is closed.'),
+    handshake_timeout_ms: positiveInt().default(10_000).describe('Time allowed for a TLS handshake.'),
+    default_time_zone: z
+      .string()
+      .default('UTC')
+      .describe('IANA time zone of syslog timestamps that carry no offset (RFC 3164).'),
+    spool: z
+      .strictObject({
+        max_bytes: positiveInt()
+          .default(256 * 1024 * 1024)
+          .describe('Most bytes the disk spool may hold.'),
+        when_full: z
+          .enum(['block', 'drop_oldest'])
+          .default('block')
+          .describe(
+            'When the spool is full: stop reading senders (block) or drop the oldest messages, counted.',
+          ),
+      })
+      .default({ max_bytes: 256 * 1024 * 1024, when_full: 'block' })
+      .describe('The on-disk spool that TCP/TLS messages are accepted into before they are shipped.'),
   })
   .describe('One syslog listener.');
 
@@ -242,6 +280,7 @@ export type OpenSearchConfig = NonNullable<VigilConfig['opensearch']>;
 export type RedisConfig = VigilConfig['redis'];
 export type CollectorConfig = VigilConfig['collector'];
 export type FileInputConfig = CollectorConfig['files'][number];
+export type SyslogInputConfig = CollectorConfig['syslog'][number];
 export type ProcessorConfig = VigilConfig['processor'];
 
 /** The configuration's JSON Schema, for editors and the Helm chart's values.schema.json. */

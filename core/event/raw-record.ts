@@ -8,6 +8,7 @@
  * from it, so replays never duplicate.
  */
 import { createHash } from 'node:crypto';
+import type { SyslogMessage } from '../../collector/codecs/syslog/message.ts';
 
 /** Version of the raw-record JSON shape, sent as a Kafka header. */
 export const RAW_SCHEMA_VERSION = 1;
@@ -29,6 +30,12 @@ export interface RawRecord {
   /** When the collector read the line (ISO 8601, UTC). */
   observed_at: string;
   file?: { path: string };
+  /** Syslog: the parsed header and body; `line` keeps the whole message as received. */
+  syslog?: SyslogMessage;
+  /** Syslog: the sending peer. */
+  peer?: { address: string; port: number };
+  /** Syslog: the listener that received the message. */
+  listener?: { protocol: 'udp' | 'tcp' | 'tls'; address: string };
   /** The exact bytes, base64, when the line is not valid in its encoding (the `line` then has replacements). */
   line_base64?: string;
   /** Markers such as "truncated" or "invalid_encoding". */

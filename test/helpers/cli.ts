@@ -41,7 +41,10 @@ export async function runVigil(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(nodeBinary(), [...NODE_FLAGS, VIGIL, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+  const child = spawn(nodeBinary(), [...NODE_FLAGS, VIGIL, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => {

@@ -154,7 +154,14 @@ export class FileSource {
       const checkpoint = store.get(streamId);
       let position = checkpoint?.offset ?? 0;
       if (!checkpoint && this.#firstScan && input.start_at === 'end') position = info.size;
-      this.#tracked.set(streamId, { streamId, path, position, skippingLongLine: false, seen: true, generation: 0 });
+      this.#tracked.set(streamId, {
+        streamId,
+        path,
+        position,
+        skippingLongLine: false,
+        seen: true,
+        generation: 0,
+      });
       this.#logger.info({ path, stream: streamId, position }, 'Tailing a file.');
     }
     for (const [id, tracked] of this.#tracked) {

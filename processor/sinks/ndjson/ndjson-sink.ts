@@ -43,8 +43,11 @@ export class NdjsonSink implements EventSink {
 
   async write(requests: readonly IndexRequest[]): Promise<Rejection[]> {
     const byIndex = new Map<string, string[]>();
+    // An id repeated within the batch is written once, as OpenSearch's op_type create would.
+    const inBatch = new Set<string>();
     for (const request of requests) {
-      if (this.#written.has(request.id)) continue;
+      if (this.#written.has(request.id) || inBatch.has(request.id)) continue;
+      inBatch.add(request.id);
       const lines = byIndex.get(request.index) ?? [];
       lines.push(JSON.stringify({ _id: request.id, ...request.event }));
       byIndex.set(request.index, lines);

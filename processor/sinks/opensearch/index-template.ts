@@ -44,7 +44,22 @@ export function eventIndexTemplate(config: Pick<OpenSearchConfig, 'index_prefix'
           },
           host: { properties: { name: keyword, ip: { type: 'ip' } } },
           agent: { properties: { id: keyword, type: keyword, version: keyword } },
-          log: { properties: { file: { properties: { path: keyword } }, offset: { type: 'long' } } },
+          log: {
+            properties: {
+              file: { properties: { path: keyword } },
+              offset: { type: 'long' },
+              source: { properties: { address: keyword, ip: { type: 'ip' } } },
+              syslog: {
+                properties: {
+                  priority: { type: 'long' },
+                  facility: { properties: { code: { type: 'long' }, name: keyword } },
+                  severity: { properties: { code: { type: 'long' }, name: keyword } },
+                  structured_data: { type: 'flat_object' },
+                },
+              },
+            },
+          },
+          process: { properties: { name: keyword, pid: { type: 'long' } } },
           source: { properties: { ip: { type: 'ip' }, port: { type: 'long' } } },
           destination: { properties: { ip: { type: 'ip' }, port: { type: 'long' } } },
           vigil: {

@@ -1,0 +1,252 @@
+/**
+ * TCP and TLS syslog (RFC 6587 framing, RFC 5425 for TLS). A message counts
+ * as accepted once it is durable in the listener's disk spool; a reader ships
+ * the spool to the transport in order and releases it as acknowledgements
+ * come back. While the spool write is in progress the connection is not read,
+ * so a slow transport slows senders down (TCP backpressure) instead of
+ * growing memory.
+ *
+ * Bounded resources: frames up to `max_frame_bytes` (the decoder never holds
+ * more), at most `max_connections` connections, idle and handshake timeouts.
+ * A connection whose framing desynchronizes is closed; the others go on.
+ */
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { createServer as createTlsServer, type SecureContextOptions } from 'node:tls';
+import type { RawRecord } from '../../../core/event/raw-record.ts';
+import type { Logger } from '../../../core/log.ts';
+import { RateLimitedLog } from '../../../core/rate-limited-log.ts';
+import type { Metrics } from '../../../core/telemetry/metrics.ts';
+import { splitAddress } from '../../../core/telemetry/http-server.ts';
+import { FrameDecoder } from '../../codecs/framing/frame-decoder.ts';
+import type { Shipper } from '../../shipper.ts';
+import { DiskSpool } from '../../spool/disk-spool.ts';
+import { type SyslogRecordContext, syslogRecord } from './records.ts';
+import type { SyslogCounters } from './syslog-source.ts';
+
+const READ_BATCH = 1000;
+const CERT_CHECK_MS = 2000;
+
+export class TcpListener {
+  readonly #context: SyslogRecordContext;
+  readonly #shipper: Shipper;
+  readonly #logger: Logger;
+  readonly #counters: SyslogCounters;
+  readonly #problems: RateLimitedLog;
+  readonly #spool: DiskSpool<RawRecord>;
+  readonly #sockets = new Set<Socket>();
+  readonly #abort = new AbortController();
+  #server: Server | undefined;
+  #reader: Promise<void> | undefined;
+  #watched: string[] = [];
+
+  constructor(
+    context: SyslogRecordContext,
+    shipper: Shipper,
+    dataDir: string,
+    logger: Logger,
+    metrics: Metrics,
+    counters: SyslogCounters,
+  ) {
+    this.#context = context;
+    this.#shipper = shipper;
+    this.#logger = logger;
+    this.#counters = counters;
+    this.#problems = new RateLimitedLog(logger);
+    const { input } = context;
+    this.#spool = new DiskSpool<RawRecord>({
+      dir: join(dataDir, 'spool', `${input.protocol}-${input.address.replace(/[^A-Za-z0-9.-]+/g, '_')}`),
+      maxBytes: input.spool.max_bytes,
+      whenFull: input.spool.when_full,
+      logger,
+      metrics,
+      name: `${input.protocol}://${input.address}`,
+    });
+  }
+
+  get address(): string {
+    const a = this.#server?.address();
+    return a && typeof a === 'object' ? `${a.address}:${a.port}` : '';
+  }
+
+  get connections(): number {
+    return this.#sockets.size;
+  }
+
+  async start(): Promise<void> {
+    const { input } = this.#context;
+    await this.#spool.open();
+    const server = input.protocol === 'tls' ? this.#tlsServer() : createTcpServer();
+    server.maxConnections = input.max_connections;
+    server.on(input.protocol === 'tls' ? 'secureConnection' : 'connection', (socket: Socket) => this.#onConnection(socket));
+    server.on('drop', () => this.#problem('too_many_connections', 'A connection was refused: too many connections.'));
+    server.on('error', (error) => this.#logger.error({ err: error }, 'The syslog listener failed.'));
+    const { host, port } = splitAddress(input.address);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#server = server;
+    this.#reader = this.#drain();
+  }
+
+  #tlsContext(): SecureContextOptions {
+    const tls = this.#context.input.tls;
+    if (!tls) throw new Error('TLS settings are missing.');
+    return {
+      cert: readFileSync(tls.cert_file),
+      key: readFileSync(tls.key_file),
+      ...(tls.ca_file ? { ca: readFileSync(tls.ca_file) } : {}),
+    };
+  }
+
+  #tlsServer(): Server {
+    const { input } = this.#context;
+    const tls = input.tls;
+    if (!tls) throw new Error('TLS settings are missing.');
+    const server = createTlsServer({
+      ...this.#tlsContext(),
+      minVersion: 'TLSv1.2',
+      requestCert: tls.client_auth !== 'none',
+      rejectUnauthorized: tls.client_auth === 'required',
+      handshakeTimeout: input.handshake_timeout_ms,
+    });
+    server.on('tlsClientError', (error) => {
+      this.#problem('tls_handshake', 'A TLS handshake failed.', { reason: error.message });
+    });
+    // Certificate reload: a renewed certificate or key is picked up without a restart;
+    // a broken pair keeps the previous one and says why.
+    const reload = () => {
+      try {
+        server.setSecureContext({ ...this.#tlsContext(), minVersion: 'TLSv1.2' });
+        this.#logger.info({ listener: input.address }, 'The TLS certificate was reloaded.');
+      } catch (error) {
+        this.#logger.error({ err: error, listener: input.address }, 'The new TLS certificate could not be loaded; the previous one stays.');
+      }
+    };
+    this.#watched = [tls.cert_file, tls.key_file, ...(tls.ca_file ? [tls.ca_file] : [])];
+    for (const file of this.#watched) {
+      watchFile(file, { interval: CERT_CHECK_MS, persistent: false }, (current, previous) => {
+        if (current.mtimeMs !== previous.mtimeMs) reload();
+      });
+    }
+    return server;
+  }
+
+  #onConnection(socket: Socket): void {
+    const { input } = this.#context;
+    const labels = { listener: input.address, protocol: input.protocol };
+    this.#sockets.add(socket);
+    this.#counters.connections.inc(labels);
+    const peer = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    const decoder = new FrameDecoder({ maxFrameBytes: input.max_frame_bytes, mode: input.framing });
+    let writing: Promise<void> = Promise.resolve();
+    socket.setTimeout(input.idle_timeout_ms);
+    socket.on('timeout', () => {
+      this.#counters.closed.inc({ ...labels, reason: 'idle' });
+      socket.destroy();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.#sockets.delete(socket);
+    });
+    const accept = (frames: Array<{ bytes: Buffer; flags: string[] }>) => {
+      if (frames.length === 0) return;
+      const records = frames.map((f) => syslogRecord(this.#context, f.bytes, 0, peer, f.flags));
+      this.#counters.received.inc(labels, records.length);
+      socket.pause();
+      writing = writing
+        .then(() => this.#spool.append(records))
+        .then(
+          () => {
+            if (!socket.destroyed) socket.resume();
+          },
+          (error: unknown) => {
+            this.#problem('spool', 'A syslog message could not be written to the spool; the connection is closed.', {
+              err: error,
+            });
+            socket.destroy();
+          },
+        );
+    };
+    socket.on('data', (chunk: Buffer) => {
+      this.#counters.bytes.inc(labels, chunk.length);
+      const frames: Array<{ bytes: Buffer; flags: string[] }> = [];
+      for (const result of decoder.push(chunk)) {
+        if ('error' in result) {
+          this.#counters.closed.inc({ ...labels, reason: result.error.reason });
+          this.#problem(result.error.reason, 'A syslog connection sent bad framing and is closed.', {
+            peer: `${peer.address}:${peer.port}`,
+            detail: result.error.detail,
+          });
+          accept(frames);
+          socket.destroy();
+          return;
+        }
+        frames.push({ bytes: result.frame, flags: frameFlags(result) });
+      }
+      accept(frames);
+    });
+    socket.on('end', () => {
+      const frames = decoder.end().flatMap((r) => ('error' in r ? [] : [{ bytes: r.frame, flags: frameFlags(r) }]));
+      accept(frames);
+      void writing.then(() => socket.end());
+    });
+  }
+
+  #problem(reason: string, message: string, fields: Record<string, unknown> = {}): void {
+    const { input } = this.#context;
+    this.#counters.problems.inc({ listener: input.address, protocol: input.protocol, reason });
+    this.#problems.warn(reason, { listener: input.address, reason, ...fields }, message);
+  }
+
+  /** Ships spooled messages in order; the spool is released as the transport acknowledges. */
+  async #drain(): Promise<void> {
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      try {
+        await this.#spool.waitForData(signal);
+        if (signal.aborted) break;
+        const entries = await this.#spool.read(READ_BATCH);
+        if (entries.length === 0) continue;
+        const records = entries.map(({ seq, entry }) => ({ ...entry, offset: seq }));
+        const last = (entries[entries.length - 1] as { seq: number }).seq;
+        await this.#shipper.push(records, () => this.#spool.ack(last));
+      } catch (error) {
+        if (signal.aborted) break;
+        this.#logger.error({ err: error }, 'Reading the syslog spool failed; retrying.');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const file of this.#watched) unwatchFile(file);
+    const server = this.#server;
+    this.#server = undefined;
+    if (server) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of this.#sockets) socket.destroy();
+      await closed;
+    }
+    this.#abort.abort();
+    await this.#reader;
+  }
+
+  /** Called after the shipper drained: releases the spool's files. */
+  async close(): Promise<void> {
+    await this.#spool.close();
+  }
+}
+
+function frameFlags(result: { frame: Buffer; truncated?: boolean; unterminated?: boolean }): string[] {
+  const flags: string[] = [];
+  if (result.truncated) flags.push('truncated');
+  if (result.unterminated) flags.push('unterminated');
+  return flags;
+}
+

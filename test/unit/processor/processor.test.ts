@@ -1,0 +1,333 @@
+import { describe, expect, it } from 'vitest';
+import { configSchema } from '../../../core/config/schema.ts';
+import { eventId, type RawRecord, recordIdentity } from '../../../core/event/raw-record.ts';
+import { silentLogger } from '../../../core/log.ts';
+import { Metrics } from '../../../core/telemetry/metrics.ts';
+import type { BatchHandler } from '../../../core/transport/record-transport.ts';
+import { Processor, type RecordInput } from '../../../processor/processor.ts';
+import type {
+  DeadLetter,
+  DeadLetterSink,
+  EventSink,
+  IndexRequest,
+  Rejection,
+} from '../../../processor/sinks/event-sink.ts';
+
+function record(offset: number, overrides: Partial<RawRecord> = {}): RawRecord {
+  return {
+    collector: { id: 'web-1', version: '0.1.0' },
+    host: { name: 'web-1' },
+    stream: { id: 'file:803:1a2b', kind: 'file' },
+    offset,
+    line: `line at ${offset}`,
+    dataset: 'linux.auth',
+    observed_at: '2026-11-24T23:30:00.000-05:00',
+    file: { path: '/var/log/auth.log' },
+    ...overrides,
+  };
+}
+
+/** Everything the fakes saw, in order. */
+type Journal = string[];
+
+class FakeInput implements RecordInput {
+  readonly name = 'fake-input';
+  handler: BatchHandler | undefined;
+  onInvalid: ((entries: DeadLetter[]) => Promise<void>) | undefined;
+  readonly #journal: Journal;
+
+  constructor(journal: Journal) {
+    this.#journal = journal;
+  }
+
+  async start(handler: BatchHandler, onInvalid: (entries: DeadLetter[]) => Promise<void>): Promise<void> {
+    this.#journal.push('start input');
+    this.handler = handler;
+    this.onInvalid = onInvalid;
+  }
+
+  ready(): boolean {
+    return this.handler !== undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.#journal.push('stop input');
+  }
+}
+
+/**
+ * Keeps every request it is given. `reject` decides which requests are
+ * refused and why; `gate`, when set, holds each write until it resolves.
+ */
+class FakeSink implements EventSink {
+  readonly name = 'fake-sink';
+  readonly writes: IndexRequest[][] = [];
+  readonly signals: AbortSignal[] = [];
+  reject: (request: IndexRequest) => string | undefined = () => undefined;
+  gate: Promise<void> | undefined;
+  readonly #journal: Journal;
+
+  constructor(journal: Journal) {
+    this.#journal = journal;
+  }
+
+  async start(): Promise<void> {
+    this.#journal.push('start sink');
+  }
+
+  async write(requests: readonly IndexRequest[], signal: AbortSignal): Promise<Rejection[]> {
+    this.writes.push([...requests]);
+    this.signals.push(signal);
+    if (this.gate) await this.gate;
+    const rejections: Rejection[] = [];
+    for (const request of requests) {
+      const reason = this.reject(request);
+      if (reason !== undefined) rejections.push({ request, reason });
+    }
+    return rejections;
+  }
+
+  ready(): boolean {
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.#journal.push('stop sink');
+  }
+}
+
+class FakeDlq implements DeadLetterSink {
+  readonly name = 'fake-dlq';
+  readonly entries: DeadLetter[] = [];
+  gate: Promise<void> | undefined;
+  readonly #journal: Journal;
+
+  constructor(journal: Journal) {
+    this.#journal = journal;
+  }
+
+  async start(): Promise<void> {
+    this.#journal.push('start dlq');
+  }
+
+  async write(entries: readonly DeadLetter[]): Promise<void> {
+    if (this.gate) await this.gate;
+    this.entries.push(...entries);
+  }
+
+  async stop(): Promise<void> {
+    this.#journal.push('stop dlq');
+  }
+}
+
+function processorWith(config: Record<string, unknown> = {}) {
+  const journal: Journal = [];
+  const input = new FakeInput(journal);
+  const sink = new FakeSink(journal);
+  const dlq = new FakeDlq(journal);
+  const metrics = new Metrics({ defaultMetrics: false });
+  const processor = new Processor({
+    config: configSchema.parse(config),
+    input,
+    sink,
+    dlq,
+    logger: silentLogger(),
+    metrics,
+  });
+  return { processor, input, sink, dlq, metrics, journal };
+}
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((res) => {
+    resolve = res;
+  });
+  return { promise, resolve };
+}
+
+async function settles(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void promise.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  return settled;
+}
+
+describe('Processor', () => {
+  it('starts the sink, then the dead-letter queue, then the input', async () => {
+    const { processor, journal } = processorWith();
+    await processor.start();
+    expect(journal).toEqual(['start sink', 'start dlq', 'start input']);
+  });
+
+  it('is ready once started and not before', async () => {
+    const { processor } = processorWith();
+    expect(processor.ready()).toBe(false);
+    await processor.start();
+    expect(processor.ready()).toBe(true);
+  });
+
+  it('hands its batch handler to the input', async () => {
+    const { processor, input } = processorWith();
+    await processor.start();
+    expect(input.handler).toBe(processor.handle);
+  });
+
+  it('gives each event the deterministic id of its record', async () => {
+    const { processor, sink } = processorWith();
+    await processor.handle([record(0), record(42)]);
+    expect(sink.writes[0]?.map((r) => r.id)).toEqual([eventId(record(0)), eventId(record(42))]);
+  });
+
+  it('gives a record the same id every time it is processed', async () => {
+    const { processor, sink } = processorWith();
+    await processor.handle([record(7)]);
+    await processor.handle([record(7, { observed_at: '2026-11-25T01:00:00Z' })]);
+    expect(sink.writes[1]?.[0]?.id).toBe(sink.writes[0]?.[0]?.id);
+  });
+
+  it('names the index from the dataset and the UTC day of @timestamp', async () => {
+    const { processor, sink } = processorWith();
+    await processor.handle([record(0)]);
+    expect(sink.writes[0]?.[0]?.index).toBe('vigil-linux.auth-2026.11.25');
+  });
+
+  it('uses the index prefix of the OpenSearch configuration', async () => {
+    const { processor, sink } = processorWith({ opensearch: { url: 'http://x:9200', index_prefix: 'siem' } });
+    await processor.handle([record(0)]);
+    expect(sink.writes[0]?.[0]?.index).toBe('siem-linux.auth-2026.11.25');
+  });
+
+  it('builds the event from the record', async () => {
+    const { processor, sink } = processorWith();
+    await processor.handle([record(0)]);
+    expect(sink.writes[0]?.[0]?.event).toMatchObject({
+      message: 'line at 0',
+      event: { dataset: 'linux.auth', original: 'line at 0' },
+      vigil: { record: { id: 'web-1/file:803:1a2b/0' } },
+    });
+  });
+
+  it('stamps event.ingested with the processing time', async () => {
+    const { processor, sink } = processorWith();
+    const before = Date.now();
+    await processor.handle([record(0)]);
+    const ingested = Date.parse(sink.writes[0]?.[0]?.event.event.ingested ?? '');
+    expect(ingested).toBeGreaterThanOrEqual(before);
+    expect(ingested).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('leaves event.original out when keep_original is off', async () => {
+    const { processor, sink } = processorWith({ processor: { keep_original: false } });
+    await processor.handle([record(0)]);
+    expect(sink.writes[0]?.[0]?.event.event).not.toHaveProperty('original');
+  });
+
+  it('sends rejected events to the dead-letter queue with the reason and the record id', async () => {
+    const { processor, sink, dlq } = processorWith();
+    sink.reject = (r) =>
+      r.event.vigil.record.offset === 42 ? 'mapper_parsing_exception: bad field' : undefined;
+    await processor.handle([record(0), record(42)]);
+    expect(dlq.entries).toEqual([
+      {
+        record_id: recordIdentity(record(42)),
+        reason: 'mapper_parsing_exception: bad field',
+        stage: 'index',
+        payload: sink.writes[0]?.[1]?.event,
+        failed_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
+    ]);
+  });
+
+  it('writes nothing to the dead-letter queue when every event is written', async () => {
+    const { processor, dlq } = processorWith();
+    await processor.handle([record(0), record(1)]);
+    expect(dlq.entries).toEqual([]);
+  });
+
+  it('counts dead letters by stage', async () => {
+    const { processor, sink, metrics } = processorWith();
+    sink.reject = () => 'bad';
+    await processor.handle([record(0), record(1)]);
+    expect(await metrics.text()).toContain('vigil_processor_dead_letters_total{stage="index"} 2');
+  });
+
+  it('counts the records it processed', async () => {
+    const { processor, metrics } = processorWith();
+    await processor.handle([record(0), record(1), record(2)]);
+    expect(await metrics.text()).toContain('vigil_processor_records_total 3');
+  });
+
+  it('resolves handle only after the sink resolved', async () => {
+    const { processor, sink } = processorWith();
+    const gate = deferred();
+    sink.gate = gate.promise;
+    const handling = processor.handle([record(0)]);
+    expect(await settles(handling)).toBe(false);
+    gate.resolve();
+    expect(await settles(handling)).toBe(true);
+  });
+
+  it('resolves handle only after the dead letters are written', async () => {
+    const { processor, sink, dlq } = processorWith();
+    sink.reject = () => 'bad';
+    const gate = deferred();
+    dlq.gate = gate.promise;
+    const handling = processor.handle([record(0)]);
+    expect(await settles(handling)).toBe(false);
+    gate.resolve();
+    await handling;
+    expect(dlq.entries).toHaveLength(1);
+  });
+
+  it('rejects handle when the sink fails', async () => {
+    const { processor, sink } = processorWith();
+    sink.write = async () => {
+      throw new Error('Indexing was aborted because the processor is stopping.');
+    };
+    await expect(processor.handle([record(0)])).rejects.toThrow('aborted');
+  });
+
+  it('sends what the input cannot decode to the dead-letter queue', async () => {
+    const { processor, input, dlq } = processorWith();
+    await processor.start();
+    const entry: DeadLetter = {
+      reason: 'value is not JSON',
+      stage: 'decode',
+      payload: '{oops',
+      failed_at: '2026-11-24T10:00:00.000Z',
+    };
+    await input.onInvalid?.([entry]);
+    expect(dlq.entries).toEqual([entry]);
+  });
+
+  it('gives the sink a signal that is aborted when the processor stops', async () => {
+    const { processor, sink } = processorWith();
+    await processor.start();
+    await processor.handle([record(0)]);
+    expect(sink.signals[0]?.aborted).toBe(false);
+    await processor.stop();
+    expect(sink.signals[0]?.aborted).toBe(true);
+  });
+
+  it('stops the input, then the dead-letter queue, then the sink', async () => {
+    const { processor, journal } = processorWith();
+    await processor.start();
+    journal.length = 0;
+    await processor.stop();
+    expect(journal).toEqual(['stop input', 'stop dlq', 'stop sink']);
+  });
+
+  it('is not ready after it stopped', async () => {
+    const { processor } = processorWith();
+    await processor.start();
+    await processor.stop();
+    expect(processor.ready()).toBe(false);
+  });
+});
