@@ -67,7 +67,6 @@ const PLANNED: Record<string, string> = {
   'kafka.topics.signals': 'Created by `vigil setup`; nothing reads or writes it yet (detection is planned).',
   'kafka.topics.alerts': 'Created by `vigil setup`; nothing reads or writes it yet (alerting is planned).',
   redis: 'Planned: nothing connects to Redis yet; the notification queue of the alerter (planned) will.',
-  'collector.syslog': 'Planned: syslog listeners are validated but not started yet.',
   'processor.pipelines_dir': 'Planned: parsing pipelines are not loaded yet.',
   'processor.geoip': 'Planned: GeoIP enrichment is not implemented yet.',
   'processor.assets': 'Planned: asset enrichment is not implemented yet.',
@@ -87,17 +86,29 @@ const NOTES: Record<string, string> = {
     'The pause starts at 100 ms and doubles up to this; retrying goes on until OpenSearch accepts the documents.',
   http: '`vigil run`, `vigil collector`, `vigil processor` and `vigil demo` serve it; `vigil setup` and `vigil config` do not.',
   'http.address': 'Port 0 picks a free port; the log line "Telemetry endpoint is listening." names it.',
-  collector: 'Today it tails files; syslog listeners are planned.',
+  collector: 'It tails files and listens for syslog over UDP, TCP and TLS.',
   'collector.id':
     'Part of the identity of every record (and so of every event `_id`): keep it stable, or lines read again get new ids.',
   'collector.data_dir':
-    'Today it holds `checkpoints.json`; the spool comes with syslog (planned). A relative path is resolved against the working directory.',
+    'It holds `checkpoints.json` and, for each TCP or TLS syslog listener, its spool in `spool/<protocol>-<address>/`. A relative path is resolved against the working directory.',
   'collector.files[].paths':
     'Relative patterns are resolved against the working directory. A file renamed to a name that no pattern matches is no longer read, so let the patterns match the first rotated name too (e.g. `/var/log/auth.log*` with `exclude: ["*.gz"]`).',
   'collector.files[].exclude': 'Matched against the full path, the path as found, and the file name.',
   'collector.files[].start_at':
     'Applies to files without a checkpoint found when the collector starts; a file that appears later is read from its beginning.',
   'collector.files[].max_line_bytes': 'The event gets the tag `vigil_truncated`.',
+  'collector.syslog':
+    "UDP is best effort: a message that cannot be taken is dropped and counted in `vigil_collector_syslog_dropped_total`. TCP and TLS messages count as accepted once they are in the listener's disk spool.",
+  'collector.syslog[].address':
+    'Ports below 1024 need privileges. The spool folder and the identity of the messages are named after it: changing it starts a new spool.',
+  'collector.syslog[].tls':
+    'TLS 1.2 or newer. A changed certificate, key or CA file is loaded without a restart (checked every 2 seconds); a broken one leaves the previous in place.',
+  'collector.syslog[].tls.client_auth':
+    '`optional` asks for a certificate but also accepts clients without one or with one that does not verify; only `required` rejects them.',
+  'collector.syslog[].max_frame_bytes':
+    'A larger UDP datagram is dropped (`reason="too_large"`); a larger octet-counted TCP/TLS frame closes the connection; a longer newline-framed message is cut and tagged `vigil_truncated`.',
+  'collector.syslog[].spool.when_full':
+    '`drop_oldest` removes whole spool segments, counted in `vigil_collector_spool_dropped_total{reason="full"}`.',
   processor:
     'Today it turns each raw line into a base ECS event and indexes it; parsing, enrichment and detection are planned.',
   'processor.group_id': 'Used by `vigil processor`.',
@@ -109,7 +120,7 @@ const NOTES: Record<string, string> = {
 
 /** Defaults that depend on the machine the generator runs on, said in words. */
 const DEFAULT_IN_WORDS: Record<string, string> = {
-  collector: 'Today it tails files; syslog listeners are planned.',
+  collector: 'It tails files and listens for syslog over UDP, TCP and TLS.',
   'collector.id': 'the host name',
 };
 
@@ -282,8 +293,9 @@ function intro(): string {
 Vigil reads one YAML file, \`vigil.yaml\`, with a section per component. Every
 command takes it with \`-c <file>\` (\`--config <file>\`); without the option it
 reads \`vigil.yaml\` in the working directory. The same file serves every part:
-\`vigil run\` uses the collector, processor and standalone sections,
-\`vigil collector\` and \`vigil processor\` use their own section and \`kafka\`.
+\`vigil run\` uses \`collector\`, \`processor\`, \`opensearch\` and \`standalone\`;
+\`vigil collector\` uses \`collector\` and \`kafka\`; \`vigil processor\` uses
+\`processor\`, \`kafka\` and \`opensearch\`; all of them use \`http\` and \`log\`.
 Every command validates the whole file, including sections it does not use.
 
 Every section is optional and almost every key has a default, so an empty

@@ -31,12 +31,13 @@
  * next segment.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { VigilError } from '../../core/errors.ts';
 import { fsyncDir, writeFileAtomic } from '../../core/fs/atomic-write.ts';
 import type { Logger } from '../../core/log.ts';
+import { RateLimitedLog } from '../../core/rate-limited-log.ts';
 import type { Metrics } from '../../core/telemetry/metrics.ts';
 
 /** Size of the header at the start of every segment file. */
@@ -52,7 +53,6 @@ const DEFAULT_CURSOR_INTERVAL_MS = 1000;
 /** Sequence numbers reserved (in the cursor file) ahead of use, so a lost tail never leads to reuse. */
 const SEQ_RESERVATION = 1 << 20;
 const READ_CHUNK_BYTES = 1024 * 1024;
-const DROP_LOG_INTERVAL_MS = 10_000;
 const CURSOR_FILE = 'cursor.json';
 const SEGMENT_NAME = /^(\d{20})\.seg$/;
 const CURSOR_TEMP_NAME = /^\.cursor\.json\..+\.tmp$/;
@@ -117,7 +117,6 @@ interface ActiveSegment {
 interface PendingAppend {
   frames: Buffer[];
   lastSeq: number;
-  signal: AbortSignal | undefined;
   resolve: (seq: number) => void;
   reject: (error: unknown) => void;
   detach: () => void;
@@ -193,8 +192,7 @@ export class DiskSpool<T> {
   #cursorTimer: NodeJS.Timeout | undefined;
 
   #fullLogged = false;
-  #dropsUnlogged = 0;
-  #lastDropLog = 0;
+  readonly #dropLog: RateLimitedLog;
 
   readonly #bytesGauge;
   readonly #entriesGauge;
@@ -212,8 +210,13 @@ export class DiskSpool<T> {
       );
     }
     const segmentBytes =
-      options.segmentBytes ?? Math.max(MIN_SEGMENT_BYTES, Math.min(DEFAULT_SEGMENT_BYTES, Math.floor(maxBytes / 4)));
-    if (!Number.isSafeInteger(segmentBytes) || segmentBytes < MIN_SEGMENT_BYTES || segmentBytes > maxBytes / 2) {
+      options.segmentBytes ??
+      Math.max(MIN_SEGMENT_BYTES, Math.min(DEFAULT_SEGMENT_BYTES, Math.floor(maxBytes / 4)));
+    if (
+      !Number.isSafeInteger(segmentBytes) ||
+      segmentBytes < MIN_SEGMENT_BYTES ||
+      segmentBytes > maxBytes / 2
+    ) {
       throw new VigilError(
         'CONFIG_INVALID',
         `Spool "${name}": segment_bytes must be an integer from ${MIN_SEGMENT_BYTES} to half of max_bytes (${Math.floor(maxBytes / 2)}), got ${segmentBytes}.`,
@@ -227,10 +230,13 @@ export class DiskSpool<T> {
     this.#syncIntervalMs = options.syncIntervalMs ?? 0;
     this.#cursorIntervalMs = options.cursorIntervalMs ?? DEFAULT_CURSOR_INTERVAL_MS;
     this.#logger = options.logger.child({ spool: name });
+    this.#dropLog = new RateLimitedLog(this.#logger);
     this.#cursorPath = join(options.dir, CURSOR_FILE);
 
     const { metrics } = options;
-    this.#bytesGauge = metrics.gauge('vigil_collector_spool_bytes', 'Bytes the spool takes on disk.', ['spool']);
+    this.#bytesGauge = metrics.gauge('vigil_collector_spool_bytes', 'Bytes the spool takes on disk.', [
+      'spool',
+    ]);
     this.#entriesGauge = metrics.gauge(
       'vigil_collector_spool_entries',
       'Entries in the spool not yet acknowledged by the reader.',
@@ -333,7 +339,6 @@ export class DiskSpool<T> {
       const pending: PendingAppend = {
         frames,
         lastSeq: 0,
-        signal,
         resolve,
         reject,
         detach: () => signal?.removeEventListener('abort', onAbort),
@@ -397,7 +402,10 @@ export class DiskSpool<T> {
   async ack(seq: number): Promise<void> {
     if (this.#state !== 'open' && this.#state !== 'closing') return;
     if (!Number.isSafeInteger(seq)) {
-      throw new VigilError('INTERNAL', `Spool "${this.#name}": ack needs an integer sequence number, got ${seq}.`);
+      throw new VigilError(
+        'INTERNAL',
+        `Spool "${this.#name}": ack needs an integer sequence number, got ${seq}.`,
+      );
     }
     const target = Math.min(seq, this.#lastDurableSeq());
     if (target <= this.#acked) return;
@@ -411,7 +419,10 @@ export class DiskSpool<T> {
       try {
         await this.#deleteAcked();
       } catch (error) {
-        this.#logger.warn({ err: error }, 'Deleting acknowledged spool segments failed; it is retried at the next acknowledgement.');
+        this.#logger.warn(
+          { err: error },
+          'Deleting acknowledged spool segments failed; it is retried at the next acknowledgement.',
+        );
       }
       this.#updateGauges();
     });
@@ -443,20 +454,33 @@ export class DiskSpool<T> {
         this.#active = undefined;
       });
       this.#state = 'closed';
-      this.#logDrops(true);
     }
   }
 
   // ---- appending ----
 
   #encode(entry: T, index: number): Buffer {
-    const json = JSON.stringify(entry);
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(entry);
+    } catch (error) {
+      throw new VigilError(
+        'INTERNAL',
+        `Spool "${this.#name}": entry ${index} cannot be serialized as JSON.`,
+        {
+          cause: error,
+        },
+      );
+    }
     if (json === undefined) {
       throw new VigilError('INTERNAL', `Spool "${this.#name}": entry ${index} cannot be serialized as JSON.`);
     }
     const length = Buffer.byteLength(json);
     if (length > U32 - 1) {
-      throw new VigilError('INTERNAL', `Spool "${this.#name}": entry ${index} is too large (${length} bytes).`);
+      throw new VigilError(
+        'INTERNAL',
+        `Spool "${this.#name}": entry ${index} is too large (${length} bytes).`,
+      );
     }
     const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + length);
     frame.write(json, FRAME_HEADER_BYTES, 'utf8');
@@ -471,7 +495,9 @@ export class DiskSpool<T> {
         // Appends arriving from here on wait for the next job (and share its fsync).
         this.#flushScheduled = false;
         return this.#flushJob();
-      }).catch((error: unknown) => this.#logger.error({ err: error }, 'A spool write job failed unexpectedly.'));
+      }).catch((error: unknown) =>
+        this.#logger.error({ err: error }, 'A spool write job failed unexpectedly.'),
+      );
     };
     if (this.#syncIntervalMs > 0) setTimeout(run, this.#syncIntervalMs);
     else setImmediate(run);
@@ -494,6 +520,11 @@ export class DiskSpool<T> {
       while (this.#queue.length > 0) {
         current = this.#queue[0] as PendingAppend;
         if (!(await this.#makeRoom(current.frames))) break;
+        // Aborted while room was being made: it has left the queue already.
+        if (this.#queue[0] !== current) {
+          current = undefined;
+          continue;
+        }
         this.#queue.shift();
         current.detach();
         const count = current.frames.length;
@@ -597,7 +628,8 @@ export class DiskSpool<T> {
       let active = this.#active;
       if (
         !active ||
-        (active.lastPlacedSeq >= active.segment.firstSeq && active.segment.size + frame.length > this.#segmentBytes)
+        (active.lastPlacedSeq >= active.segment.firstSeq &&
+          active.segment.size + frame.length > this.#segmentBytes)
       ) {
         active = await this.#roll();
       }
@@ -620,7 +652,12 @@ export class DiskSpool<T> {
     const position = active.segment.size - active.pendingBytes;
     let written = 0;
     while (written < data.length) {
-      const { bytesWritten } = await active.handle.write(data, written, data.length - written, position + written);
+      const { bytesWritten } = await active.handle.write(
+        data,
+        written,
+        data.length - written,
+        position + written,
+      );
       written += bytesWritten;
     }
     active.pending = [];
@@ -725,8 +762,11 @@ export class DiskSpool<T> {
     this.#scheduleCursorWrite();
     if (dropped > 0) {
       this.#droppedTotal.inc({ spool: this.#name, reason: 'full' }, dropped);
-      this.#dropsUnlogged += dropped;
-      this.#logDrops(false);
+      this.#dropLog.warn(
+        'full',
+        { dropped, segment: segment.path, max_bytes: this.#maxBytes },
+        'The spool was full; its oldest unacknowledged entries were dropped to make room.',
+      );
     }
   }
 
@@ -739,18 +779,6 @@ export class DiskSpool<T> {
     await rm(segment.path, { force: true });
     this.#segments.splice(this.#segments.indexOf(segment), 1);
     this.#bytes -= segment.size;
-  }
-
-  #logDrops(force: boolean): void {
-    if (this.#dropsUnlogged === 0) return;
-    const now = Date.now();
-    if (!force && now - this.#lastDropLog < DROP_LOG_INTERVAL_MS) return;
-    this.#logger.warn(
-      { dropped: this.#dropsUnlogged, max_bytes: this.#maxBytes },
-      'The spool was full; its oldest unacknowledged entries were dropped to make room.',
-    );
-    this.#dropsUnlogged = 0;
-    this.#lastDropLog = now;
   }
 
   // ---- reading ----
@@ -772,14 +800,18 @@ export class DiskSpool<T> {
       }
       const frames: Array<{ seq: number; payload: Buffer; offset: number }> = [];
       let frameOffset = position.offset;
+      let limited = false;
       const result = await scanFrames(
         position.handle,
         position.offset,
         segment.durableSize,
         position.expectSeq,
         (seq, payload, end) => {
-          if (out.length + frames.length >= maxEntries) return false;
-          if (out.length + frames.length > 0 && bytes + payload.length > maxBytes) return false;
+          const taken = out.length + frames.length;
+          if (taken >= maxEntries || (taken > 0 && bytes + payload.length > maxBytes)) {
+            limited = true;
+            return false;
+          }
           frames.push({ seq, payload, offset: frameOffset });
           frameOffset = end;
           bytes += payload.length;
@@ -808,7 +840,7 @@ export class DiskSpool<T> {
         await this.#cutCorruptTail(segment, corruptAt, nextSeq, corrupt);
         continue;
       }
-      if (frames.length === 0 || out.length >= maxEntries || bytes >= maxBytes) break;
+      if (limited || out.length >= maxEntries) break;
       if (segment === this.#active?.segment && position.offset >= segment.durableSize) break;
     }
     return out;
@@ -846,7 +878,13 @@ export class DiskSpool<T> {
     if (this.#readSeq > segment.firstSeq) {
       // Skip what was read or acknowledged before.
       const target = this.#readSeq;
-      const result = await scanFrames(handle, position.offset, segment.durableSize, position.expectSeq, (seq) => seq < target);
+      const result = await scanFrames(
+        handle,
+        position.offset,
+        segment.durableSize,
+        position.expectSeq,
+        (seq) => seq < target,
+      );
       position.offset = result.offset;
       position.expectSeq = result.nextSeq;
       if (result.corrupt !== undefined) {
@@ -854,7 +892,6 @@ export class DiskSpool<T> {
         await this.#cutCorruptTail(segment, result.offset, result.nextSeq, result.corrupt);
         return undefined;
       }
-      if (position.offset < segment.durableSize) this.#readSeq = position.expectSeq;
     }
     return position;
   }
@@ -945,7 +982,10 @@ export class DiskSpool<T> {
       this.#cursorTimer = undefined;
       if (!this.#cursorDirty || this.#state !== 'open') return;
       this.#writeCursor().catch((error: unknown) =>
-        this.#logger.warn({ err: error }, 'Saving the spool position failed; it is retried at the next acknowledgement.'),
+        this.#logger.warn(
+          { err: error },
+          'Saving the spool position failed; it is retried at the next acknowledgement.',
+        ),
       );
     }, this.#cursorIntervalMs);
     this.#cursorTimer.unref();
@@ -956,7 +996,11 @@ export class DiskSpool<T> {
     const run = this.#cursorWrite
       .catch(() => {})
       .then(async () => {
-        const body: CursorFile = { version: 1, acked: this.#acked, reserved: Math.max(this.#reserved, reserve) };
+        const body: CursorFile = {
+          version: 1,
+          acked: this.#acked,
+          reserved: Math.max(this.#reserved, reserve),
+        };
         this.#cursorDirty = false;
         try {
           await writeFileAtomic(this.#cursorPath, `${JSON.stringify(body)}\n`);
@@ -1028,7 +1072,12 @@ export class DiskSpool<T> {
             tailLost = true;
             this.#corruptTotal.inc({ spool: this.#name });
             this.#logger.error(
-              { segment: last.path, offset: result.offset, cut_bytes: size - result.offset, reason: result.corrupt },
+              {
+                segment: last.path,
+                offset: result.offset,
+                cut_bytes: size - result.offset,
+                reason: result.corrupt,
+              },
               'The newest spool segment ends in a torn or corrupt write; the tail was cut off and the entries before it kept.',
             );
           }
@@ -1124,7 +1173,8 @@ export class DiskSpool<T> {
   }
 
   #closedError(): VigilError {
-    return new VigilError('SHUTDOWN', `Spool "${this.#name}" is ${this.#state === 'new' ? 'not open' : 'closed'}.`);
+    if (this.#state === 'new') return new VigilError('INTERNAL', `Spool "${this.#name}" is not open yet.`);
+    return new VigilError('SHUTDOWN', `Spool "${this.#name}" is closed.`);
   }
 
   #ioError(what: string, error: unknown): VigilError {
@@ -1218,12 +1268,13 @@ async function scanFrames(
   nextSeq: number,
   visit: (seq: number, payload: Buffer, frameEnd: number) => boolean,
 ): Promise<ScanResult> {
-  let buffer = Buffer.alloc(0);
+  let buffer: Buffer = Buffer.alloc(0);
   let bufferStart = offset;
   while (offset < end) {
     let at = offset - bufferStart;
     if (at + FRAME_HEADER_BYTES > buffer.length) {
-      if (offset + FRAME_HEADER_BYTES > end) return { offset, nextSeq, corrupt: 'the last frame is cut short' };
+      if (offset + FRAME_HEADER_BYTES > end)
+        return { offset, nextSeq, corrupt: 'the last frame is cut short' };
       buffer = await readAt(handle, offset, Math.min(end - offset, READ_CHUNK_BYTES));
       bufferStart = offset;
       at = 0;

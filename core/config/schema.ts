@@ -16,6 +16,15 @@ const hostPort = z
 
 const positiveInt = () => z.number().int().positive();
 
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const kafkaTopics = z
   .strictObject({
     raw: z.string().min(1).default('vigil.raw').describe('Topic collectors produce raw records to.'),
@@ -156,6 +165,7 @@ export const syslogInputSchema = z
     handshake_timeout_ms: positiveInt().default(10_000).describe('Time allowed for a TLS handshake.'),
     default_time_zone: z
       .string()
+      .refine(isTimeZone, 'expected an IANA time zone such as "UTC" or "Europe/Berlin"')
       .default('UTC')
       .describe('IANA time zone of syslog timestamps that carry no offset (RFC 3164).'),
     spool: z

@@ -346,7 +346,5 @@ export class FrameDecoder {
 }
 
 function describeByte(c: number): string {
-  return c >= 0x21 && c <= 0x7e
-    ? `'${String.fromCharCode(c)}'`
-    : `byte 0x${c.toString(16).padStart(2, '0')}`;
+  return c >= 0x21 && c <= 0x7e ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).padStart(2, '0')}`;
 }

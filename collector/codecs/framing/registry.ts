@@ -24,7 +24,8 @@ export type FramingFactory = (options: FramingOptions) => FrameSplitter;
 
 export const framings = {
   auto: (options) => new FrameDecoder({ maxFrameBytes: options.maxFrameBytes, mode: 'auto' }),
-  octet_counting: (options) => new FrameDecoder({ maxFrameBytes: options.maxFrameBytes, mode: 'octet_counting' }),
+  octet_counting: (options) =>
+    new FrameDecoder({ maxFrameBytes: options.maxFrameBytes, mode: 'octet_counting' }),
   newline: (options) => new FrameDecoder({ maxFrameBytes: options.maxFrameBytes, mode: 'newline' }),
 } as const satisfies Record<string, FramingFactory>;
 

@@ -209,19 +209,22 @@ function ciscoHostEnd(text: string, pos: number): number {
 
 /**
  * A tag at `pos`: `name:` or `name[pid]:` followed by a space or the end.
- * The name has no space, `[`, `]` or `:` and does not open with `%`.
+ * The name has no space, `[`, `]` or `:`, does not open with `%` and is not
+ * all digits (a Cisco counter such as `52:` is no process name).
  */
 function readTag(text: string, pos: number): Tag | undefined {
   const len = text.length;
   const first = text.charCodeAt(pos);
   if (Number.isNaN(first) || first === PERCENT) return undefined;
   let i = pos;
+  let onlyDigits = true;
   while (i < len) {
     const c = text.charCodeAt(i);
     if (c === SP || c === COLON || c === OPEN || c === CLOSE) break;
+    if (!isDigit(c)) onlyDigits = false;
     i += 1;
   }
-  if (i === pos) return undefined;
+  if (i === pos || onlyDigits) return undefined;
   const app = text.slice(pos, i);
   let pid: string | undefined;
   if (text.charCodeAt(i) === OPEN) {
@@ -254,7 +257,7 @@ function parseIsoTimestamp(text: string, pos: number, options: SyslogParseOption
   if (month < 1 || month > 12 || text.charCodeAt(pos + 7) !== MINUS) return undefined;
   const day = digits(text, pos + 8, 2);
   const t = text.charCodeAt(pos + 10);
-  if (day < 1 || day > daysInMonth(year, month) || (t !== 0x54 /* T */ && t !== 0x74) /* t */) return undefined;
+  if (day < 1 || day > daysInMonth(year, month) || (t !== 0x54 && t !== 0x74)) return undefined; // T or t
   const time = parseClock(text, pos + 11);
   if (time === undefined) return undefined;
   let i = time.end;
@@ -411,7 +414,15 @@ function inferYear(
   if (Number.isNaN(nowMs)) nowMs = Date.now();
   const nowWall = nowMs + (zoneOffsetMinutes(zone, nowMs) ?? 0) * 60_000;
   const year = new Date(nowWall).getUTCFullYear();
-  const candidate = utcFromFields(year, month, Math.min(day, daysInMonth(year, month)), hour, minute, second, 0);
+  const candidate = utcFromFields(
+    year,
+    month,
+    Math.min(day, daysInMonth(year, month)),
+    hour,
+    minute,
+    second,
+    0,
+  );
   return candidate > nowWall + DAY_MS ? year - 1 : year;
 }
 

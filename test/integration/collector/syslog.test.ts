@@ -6,6 +6,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
@@ -52,6 +53,17 @@ const collector = new Collector({ config, sink: new KafkaRecordSink(kafka, confi
 const received: RawRecord[] = [];
 const consumer = kafka.consumer({ groupId: `${prefix}-reader`, allowAutoTopicCreation: false });
 let socat: ReturnType<typeof spawn> | undefined;
+
+function tcpAnswers(portNumber: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port: portNumber });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
 
 function port(address: string): string {
   return address.slice(address.lastIndexOf(':') + 1);
@@ -202,18 +214,7 @@ describe('syslog listeners with util-linux logger', () => {
       `TCP-LISTEN:${relay},bind=127.0.0.1,reuseaddr,fork`,
       `OPENSSL:127.0.0.1:${port(tls)},cert=${certs.clientCert},key=${certs.clientKey},cafile=${certs.ca},verify=1`,
     ]);
-    await waitFor(
-      'socat to listen',
-      () => {
-        try {
-          execFileSync('sh', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${relay}`], { stdio: 'ignore' });
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      10_000,
-    );
+    await waitFor('socat to listen', () => tcpAnswers(relay), 10_000);
     const token = uniqueName('tls');
     logger_([
       '--tcp',

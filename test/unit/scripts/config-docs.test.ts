@@ -50,9 +50,10 @@ describe('docs/configuration.md', () => {
         .filter((o) => o.planned)
         .map((o) => o.path),
     );
-    expect(planned).toContain('collector.syslog[].protocol');
+    expect(planned).toContain('processor.geoip.city_db');
     expect(planned).toContain('alerter.webhooks[].secret_file');
     expect(planned).not.toContain('collector.files[].paths');
+    expect(planned).not.toContain('collector.syslog[].protocol');
   });
 
   it('shows the real message of a rejected configuration', () => {
