@@ -18,7 +18,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
     {
       name: options.name ?? 'vigil',
-      level: options.level ?? process.env.VIGIL_LOG_LEVEL ?? 'info',
+      // VIGIL_LOG_LEVEL overrides the configured level, for debugging one run.
+      level: process.env.VIGIL_LOG_LEVEL ?? options.level ?? 'info',
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },

@@ -17,8 +17,11 @@ import {
   recordKey,
   SCHEMA_HEADER,
 } from '../../core/event/raw-record.ts';
+import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/telemetry/metrics.ts';
 import type { RecordSink } from '../../core/transport/record-transport.ts';
+
+const START_CHECK_MS = 10_000;
 
 export class KafkaRecordSink implements RecordSink {
   readonly name = 'kafka';
@@ -27,9 +30,12 @@ export class KafkaRecordSink implements RecordSink {
   readonly #compression: CompressionTypes;
   readonly #latency: Histogram | undefined;
   readonly #bytes: Counter | undefined;
+  readonly #logger: Logger | undefined;
   #producer: Producer | undefined;
+  #connecting: Promise<Producer> | undefined;
 
-  constructor(kafka: Kafka, config: KafkaConfig, metrics?: Metrics) {
+  constructor(kafka: Kafka, config: KafkaConfig, metrics?: Metrics, logger?: Logger) {
+    this.#logger = logger;
     this.#kafka = kafka;
     this.#topic = config.topics.raw;
     this.#compression = config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
@@ -43,27 +49,63 @@ export class KafkaRecordSink implements RecordSink {
     );
   }
 
+  /**
+   * Checks the topic when Kafka answers: a missing topic is a configuration
+   * problem and stops the start. When Kafka does not answer, the collector
+   * starts anyway — files wait where they are and syslog goes to the spool —
+   * and the producer connects on the first send that succeeds.
+   */
   async start(): Promise<void> {
-    await assertTopicsExist(this.#kafka, [this.#topic]);
-    const producer = this.#kafka.producer({
-      allowAutoTopicCreation: false,
-      idempotent: false,
-      maxInFlightRequests: 1,
-      retry: { retries: 5 },
-    });
     try {
-      await producer.connect();
-    } catch (error) {
-      throw new VigilError('KAFKA_UNAVAILABLE', `Cannot connect to Kafka: ${(error as Error).message}`, {
-        cause: error,
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new VigilError('KAFKA_UNAVAILABLE', 'Kafka did not answer within 10 s.')),
+          START_CHECK_MS,
+        );
       });
+      try {
+        await Promise.race([assertTopicsExist(this.#kafka, [this.#topic]), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    } catch (error) {
+      if (error instanceof VigilError && error.code === 'KAFKA_TOPIC_MISSING') throw error;
+      this.#logger?.warn(
+        { err: error, topic: this.#topic },
+        'Kafka does not answer; the collector starts anyway and ships once it does.',
+      );
+      return;
     }
-    this.#producer = producer;
+    await this.#connect().catch(() => {});
+  }
+
+  async #connect(): Promise<Producer> {
+    if (this.#producer) return this.#producer;
+    this.#connecting ??= (async () => {
+      const producer = this.#kafka.producer({
+        allowAutoTopicCreation: false,
+        idempotent: false,
+        maxInFlightRequests: 1,
+        retry: { retries: 5 },
+      });
+      try {
+        await producer.connect();
+      } catch (error) {
+        throw new VigilError('KAFKA_UNAVAILABLE', `Cannot connect to Kafka: ${(error as Error).message}`, {
+          cause: error,
+        });
+      } finally {
+        this.#connecting = undefined;
+      }
+      this.#producer = producer;
+      return producer;
+    })();
+    return this.#connecting;
   }
 
   async send(records: readonly RawRecord[]): Promise<void> {
-    const producer = this.#producer;
-    if (!producer) throw new VigilError('KAFKA_UNAVAILABLE', 'The Kafka producer is not connected.');
+    const producer = await this.#connect();
     const header = String(RAW_SCHEMA_VERSION);
     let bytes = 0;
     const messages = records.map((record) => {

@@ -13,6 +13,7 @@ import type { OpenSearchConfig } from '../../../core/config/schema.ts';
 import type { Logger } from '../../../core/log.ts';
 import type { Metrics } from '../../../core/telemetry/metrics.ts';
 import type { EventSink, IndexRequest, Rejection } from '../event-sink.ts';
+import { ensureEventTemplate, eventTemplateName } from './index-template.ts';
 
 interface BulkItemResult {
   status: number;
@@ -43,7 +44,22 @@ export class OpenSearchSink implements EventSink {
     ]);
   }
 
-  async start(): Promise<void> {}
+  /**
+   * Installs the event index template when it is missing (standalone mode has
+   * no separate `vigil setup` step); an existing template is left as it is.
+   */
+  async start(): Promise<void> {
+    const name = eventTemplateName(this.#config.index_prefix);
+    try {
+      const exists = await this.#client.indices.existsIndexTemplate({ name });
+      if (!exists.body) await ensureEventTemplate(this.#client, this.#config);
+    } catch (error) {
+      this.#logger.warn(
+        { err: error, template: name },
+        'Could not check the index template; indexing goes on without it.',
+      );
+    }
+  }
 
   ready(): boolean {
     return this.#healthy;

@@ -212,9 +212,14 @@ describe('parseConfig', () => {
       expect(error.message).toContain('kafka.brokers[0]: expected "host:port", got "localhost"');
     });
 
-    it('reports an empty section as a mapping that is missing', () => {
-      const error = failure(() => parse('kafka:\n'));
-      expect(error.message).toContain('kafka: expected object, got null');
+    it('reads a section whose keys are all commented out as an empty section with defaults', () => {
+      const config = parse('kafka:\n  # brokers: ["10.0.0.1:9092"]\n');
+      expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    });
+
+    it('still requires the keys of an empty section that has required keys', () => {
+      const error = failure(() => parse('opensearch:\n'));
+      expect(error.message).toContain('opensearch.url: required value is missing');
     });
   });
 
