@@ -75,7 +75,12 @@ export function eventSinkFor(runtime: Runtime): EventSink {
 /** `vigil collector`: files → Kafka. */
 export function addKafkaCollector(runtime: Runtime): Collector {
   const { config, logger, metrics } = runtime;
-  const sink = new KafkaRecordSink(createKafka(config.kafka, logger, 'collector'), config.kafka, metrics, logger);
+  const sink = new KafkaRecordSink(
+    createKafka(config.kafka, logger, 'collector'),
+    config.kafka,
+    metrics,
+    logger,
+  );
   const collector = new Collector({ config, sink, logger, metrics });
   runtime.group.add(collector);
   return collector;

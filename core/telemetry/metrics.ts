@@ -9,8 +9,7 @@ export class Metrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.registry = new Registry();
-    if (options.defaultMetrics ?? true)
-      collectDefaultMetrics({ register: this.registry, prefix: 'vigil_' });
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'vigil_' });
   }
 
   counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {

@@ -34,27 +34,34 @@ export interface SyslogSourceOptions {
 
 export function syslogCounters(metrics: Metrics): SyslogCounters {
   return {
-    received: metrics.counter('vigil_collector_syslog_messages_total', 'Syslog messages received.', ['listener', 'protocol']),
-    bytes: metrics.counter('vigil_collector_syslog_bytes_total', 'Syslog bytes received.', ['listener', 'protocol']),
+    received: metrics.counter('vigil_collector_syslog_messages_total', 'Syslog messages received.', [
+      'listener',
+      'protocol',
+    ]),
+    bytes: metrics.counter('vigil_collector_syslog_bytes_total', 'Syslog bytes received.', [
+      'listener',
+      'protocol',
+    ]),
     dropped: metrics.counter('vigil_collector_syslog_dropped_total', 'Syslog messages dropped, by reason.', [
       'listener',
       'protocol',
       'reason',
     ]),
-    connections: metrics.counter('vigil_collector_syslog_connections_total', 'TCP/TLS connections accepted.', [
-      'listener',
-      'protocol',
-    ]),
-    closed: metrics.counter('vigil_collector_syslog_connections_closed_total', 'Connections closed by Vigil, by reason.', [
-      'listener',
-      'protocol',
-      'reason',
-    ]),
-    problems: metrics.counter('vigil_collector_syslog_problems_total', 'Bad input and refused connections, by reason.', [
-      'listener',
-      'protocol',
-      'reason',
-    ]),
+    connections: metrics.counter(
+      'vigil_collector_syslog_connections_total',
+      'TCP/TLS connections accepted.',
+      ['listener', 'protocol'],
+    ),
+    closed: metrics.counter(
+      'vigil_collector_syslog_connections_closed_total',
+      'Connections closed by Vigil, by reason.',
+      ['listener', 'protocol', 'reason'],
+    ),
+    problems: metrics.counter(
+      'vigil_collector_syslog_problems_total',
+      'Bad input and refused connections, by reason.',
+      ['listener', 'protocol', 'reason'],
+    ),
   };
 }
 
@@ -66,16 +73,33 @@ export class SyslogSource {
   constructor(options: SyslogSourceOptions) {
     const { input, shipper, collector, host, dataDir, metrics } = options;
     this.#input = input;
-    this.#logger = options.logger.child({ source: 'syslog', protocol: input.protocol, listener: input.address });
+    this.#logger = options.logger.child({
+      source: 'syslog',
+      protocol: input.protocol,
+      listener: input.address,
+    });
     const counters = syslogCounters(metrics);
     if (input.protocol === 'udp') {
       // UDP records are numbered per process start: the stream id carries the start time.
       const streamId = `syslog:udp:${input.address}:${Date.now().toString(36)}`;
-      this.#listener = new UdpListener({ input, collector, host, streamId }, shipper, this.#logger, metrics, counters);
+      this.#listener = new UdpListener(
+        { input, collector, host, streamId },
+        shipper,
+        this.#logger,
+        metrics,
+        counters,
+      );
     } else {
       // TCP/TLS records are numbered by the spool, whose sequence survives restarts.
       const streamId = `syslog:${input.protocol}:${input.address}`;
-      this.#listener = new TcpListener({ input, collector, host, streamId }, shipper, dataDir, this.#logger, metrics, counters);
+      this.#listener = new TcpListener(
+        { input, collector, host, streamId },
+        shipper,
+        dataDir,
+        this.#logger,
+        metrics,
+        counters,
+      );
     }
   }
 

@@ -17,8 +17,8 @@ import { createServer as createTlsServer, type SecureContextOptions } from 'node
 import type { RawRecord } from '../../../core/event/raw-record.ts';
 import type { Logger } from '../../../core/log.ts';
 import { RateLimitedLog } from '../../../core/rate-limited-log.ts';
-import type { Metrics } from '../../../core/telemetry/metrics.ts';
 import { splitAddress } from '../../../core/telemetry/http-server.ts';
+import type { Metrics } from '../../../core/telemetry/metrics.ts';
 import { FrameDecoder } from '../../codecs/framing/frame-decoder.ts';
 import type { Shipper } from '../../shipper.ts';
 import { DiskSpool } from '../../spool/disk-spool.ts';
@@ -79,8 +79,12 @@ export class TcpListener {
     await this.#spool.open();
     const server = input.protocol === 'tls' ? this.#tlsServer() : createTcpServer();
     server.maxConnections = input.max_connections;
-    server.on(input.protocol === 'tls' ? 'secureConnection' : 'connection', (socket: Socket) => this.#onConnection(socket));
-    server.on('drop', () => this.#problem('too_many_connections', 'A connection was refused: too many connections.'));
+    server.on(input.protocol === 'tls' ? 'secureConnection' : 'connection', (socket: Socket) =>
+      this.#onConnection(socket),
+    );
+    server.on('drop', () =>
+      this.#problem('too_many_connections', 'A connection was refused: too many connections.'),
+    );
     server.on('error', (error) => this.#logger.error({ err: error }, 'The syslog listener failed.'));
     const { host, port } = splitAddress(input.address);
     await new Promise<void>((resolve, reject) => {
@@ -125,7 +129,10 @@ export class TcpListener {
         server.setSecureContext({ ...this.#tlsContext(), minVersion: 'TLSv1.2' });
         this.#logger.info({ listener: input.address }, 'The TLS certificate was reloaded.');
       } catch (error) {
-        this.#logger.error({ err: error, listener: input.address }, 'The new TLS certificate could not be loaded; the previous one stays.');
+        this.#logger.error(
+          { err: error, listener: input.address },
+          'The new TLS certificate could not be loaded; the previous one stays.',
+        );
       }
     };
     this.#watched = [tls.cert_file, tls.key_file, ...(tls.ca_file ? [tls.ca_file] : [])];
@@ -166,9 +173,13 @@ export class TcpListener {
             if (!socket.destroyed) socket.resume();
           },
           (error: unknown) => {
-            this.#problem('spool', 'A syslog message could not be written to the spool; the connection is closed.', {
-              err: error,
-            });
+            this.#problem(
+              'spool',
+              'A syslog message could not be written to the spool; the connection is closed.',
+              {
+                err: error,
+              },
+            );
             socket.destroy();
           },
         );
@@ -192,7 +203,9 @@ export class TcpListener {
       accept(frames);
     });
     socket.on('end', () => {
-      const frames = decoder.end().flatMap((r) => ('error' in r ? [] : [{ bytes: r.frame, flags: frameFlags(r) }]));
+      const frames = decoder
+        .end()
+        .flatMap((r) => ('error' in r ? [] : [{ bytes: r.frame, flags: frameFlags(r) }]));
       accept(frames);
       void writing.then(() => socket.end());
     });
@@ -249,4 +262,3 @@ function frameFlags(result: { frame: Buffer; truncated?: boolean; unterminated?:
   if (result.unterminated) flags.push('unterminated');
   return flags;
 }
-

@@ -6,8 +6,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Logger } from '../../../core/log.ts';
-import type { Metrics } from '../../../core/telemetry/metrics.ts';
 import { splitAddress } from '../../../core/telemetry/http-server.ts';
+import type { Metrics } from '../../../core/telemetry/metrics.ts';
 import type { Shipper } from '../../shipper.ts';
 import { type SyslogRecordContext, syslogRecord } from './records.ts';
 import type { SyslogCounters } from './syslog-source.ts';
@@ -22,7 +22,13 @@ export class UdpListener {
   #socket: Socket | undefined;
   #sequence = 0;
 
-  constructor(context: SyslogRecordContext, shipper: Shipper, logger: Logger, _metrics: Metrics, counters: SyslogCounters) {
+  constructor(
+    context: SyslogRecordContext,
+    shipper: Shipper,
+    logger: Logger,
+    _metrics: Metrics,
+    counters: SyslogCounters,
+  ) {
     this.#context = context;
     this.#shipper = shipper;
     this.#logger = logger;
@@ -36,7 +42,10 @@ export class UdpListener {
 
   async start(): Promise<void> {
     const { host, port } = splitAddress(this.#context.input.address);
-    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: RECEIVE_BUFFER_BYTES });
+    const socket = createSocket({
+      type: isIPv6(host) ? 'udp6' : 'udp4',
+      recvBufferSize: RECEIVE_BUFFER_BYTES,
+    });
     socket.on('message', (message, remote) => this.#onMessage(message, remote.address, remote.port));
     socket.on('error', (error) => this.#logger.error({ err: error }, 'The UDP syslog socket failed.'));
     await new Promise<void>((resolve, reject) => {
