@@ -8,6 +8,7 @@ import type { RawRecord } from '../core/event/raw-record.ts';
 import { hostInfo } from '../core/host-info.ts';
 import type { Component } from '../core/lifecycle.ts';
 import type { Logger } from '../core/log.ts';
+import { RateLimitedLog } from '../core/rate-limited-log.ts';
 import type { Metrics } from '../core/telemetry/metrics.ts';
 import type { RecordSink } from '../core/transport/record-transport.ts';
 import { VIGIL_VERSION } from '../core/version.ts';
@@ -16,7 +17,13 @@ import { FileSource } from './sources/file/file-source.ts';
 import { SyslogSource } from './sources/syslog/syslog-source.ts';
 import { CheckpointStore } from './state/checkpoint-store.ts';
 
-const CHECKPOINT_FLUSH_MS = 500;
+/**
+ * How often acknowledged progress is made durable. Short, so that after a
+ * crash only the batch in flight (and at most one acknowledged while its
+ * checkpoint was being written) is read again; a flush with nothing new to
+ * write costs nothing.
+ */
+const CHECKPOINT_FLUSH_MS = 20;
 
 export interface CollectorOptions {
   config: VigilConfig;
@@ -34,6 +41,7 @@ export class Collector implements Component {
   readonly #sources: FileSource[] = [];
   readonly #syslog: SyslogSource[] = [];
   #flushTimer: NodeJS.Timeout | undefined;
+  readonly #checkpointProblems: RateLimitedLog;
   #running = false;
 
   constructor(options: CollectorOptions) {
@@ -41,6 +49,7 @@ export class Collector implements Component {
     const { config, sink, metrics } = options;
     this.#logger = options.logger.child({ component: 'collector' });
     this.#store = new CheckpointStore(config.collector.data_dir, this.#logger);
+    this.#checkpointProblems = new RateLimitedLog(this.#logger);
     this.#shipper = new Shipper({
       sink,
       logger: this.#logger,
@@ -91,10 +100,22 @@ export class Collector implements Component {
     this.#shipper.start();
     for (const source of this.#sources) source.start();
     for (const source of this.#syslog) await source.start();
+    let flushing = false;
     this.#flushTimer = setInterval(() => {
-      this.#store.flush().catch((error: unknown) => {
-        this.#logger.error({ err: error, file: this.#store.path }, 'Writing checkpoints failed; will retry.');
-      });
+      if (flushing) return;
+      flushing = true;
+      this.#store
+        .flush()
+        .catch((error: unknown) => {
+          this.#checkpointProblems.warn(
+            'checkpoint',
+            { err: error, file: this.#store.path },
+            'Writing checkpoints failed; will retry.',
+          );
+        })
+        .finally(() => {
+          flushing = false;
+        });
     }, CHECKPOINT_FLUSH_MS);
     this.#running = true;
     this.#logger.info(

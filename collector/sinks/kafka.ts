@@ -28,6 +28,7 @@ export class KafkaRecordSink implements RecordSink {
   readonly #kafka: Kafka;
   readonly #topic: string;
   readonly #compression: CompressionTypes;
+  readonly #maxRequestBytes: number;
   readonly #latency: Histogram | undefined;
   readonly #bytes: Counter | undefined;
   readonly #logger: Logger | undefined;
@@ -38,6 +39,7 @@ export class KafkaRecordSink implements RecordSink {
     this.#logger = logger;
     this.#kafka = kafka;
     this.#topic = config.topics.raw;
+    this.#maxRequestBytes = config.max_request_bytes;
     this.#compression = config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
     this.#latency = metrics?.histogram(
       'vigil_collector_produce_seconds',
@@ -107,12 +109,29 @@ export class KafkaRecordSink implements RecordSink {
   async send(records: readonly RawRecord[]): Promise<void> {
     const producer = await this.#connect();
     const header = String(RAW_SCHEMA_VERSION);
-    let bytes = 0;
-    const messages = records.map((record) => {
+    // Kafka refuses a produce batch above the broker's message.max.bytes (1 MiB by
+    // default), so a large send goes out as several requests, in order.
+    let chunk: Array<{ key: string; value: string; headers: Record<string, string> }> = [];
+    let chunkBytes = 0;
+    for (const record of records) {
       const value = encodeRecord(record);
-      bytes += value.length;
-      return { key: recordKey(record), value, headers: { [SCHEMA_HEADER]: header } };
-    });
+      const size = Buffer.byteLength(value) + 64;
+      if (chunk.length > 0 && chunkBytes + size > this.#maxRequestBytes) {
+        await this.#produce(producer, chunk, chunkBytes);
+        chunk = [];
+        chunkBytes = 0;
+      }
+      chunk.push({ key: recordKey(record), value, headers: { [SCHEMA_HEADER]: header } });
+      chunkBytes += size;
+    }
+    if (chunk.length > 0) await this.#produce(producer, chunk, chunkBytes);
+  }
+
+  async #produce(
+    producer: Producer,
+    messages: Array<{ key: string; value: string; headers: Record<string, string> }>,
+    bytes: number,
+  ): Promise<void> {
     const end = this.#latency?.startTimer();
     await producer.send({ topic: this.#topic, acks: -1, compression: this.#compression, messages });
     end?.();

@@ -53,6 +53,9 @@ export const kafkaSchema = z
       .describe(
         'Compression of produced batches (gzip is built into the client; none saves CPU on fast links).',
       ),
+    max_request_bytes: positiveInt()
+      .default(900_000)
+      .describe("Most bytes of records in one produce request; keep it below the brokers' message.max.bytes."),
     partitions: positiveInt().default(6).describe('Partitions per topic when `vigil setup` creates topics.'),
     replication_factor: positiveInt()
       .default(1)
@@ -128,7 +131,10 @@ export const fileInputSchema = z
       .enum(['beginning', 'end'])
       .default('beginning')
       .describe('Where to start in a file seen for the first time.'),
-    max_line_bytes: positiveInt().default(1_048_576).describe('Longer lines are truncated and flagged.'),
+    max_line_bytes: positiveInt()
+      .max(400_000)
+      .default(262_144)
+      .describe('Longer lines are truncated and flagged; at most 400,000 so a record fits in one Kafka message.'),
   })
   .describe('One group of files to tail.');
 
