@@ -216,7 +216,7 @@ async function vigilRun(input: string, lines: number, dir: string): Promise<Meas
     ].join('\n'),
   );
   const runtime = createRuntime(loadConfig(configFile), { logger: silentLogger() });
-  addStandalone(runtime);
+  await addStandalone(runtime);
   const processed = runtime.metrics.counter('vigil_processor_records_total', 'Raw records processed.');
   const m = await measure(async (finished) => {
     try {

@@ -2,12 +2,14 @@
  * Wiring shared by the commands: configuration, logging, metrics and the
  * telemetry endpoint, and the builders that assemble collector and processor
  * from their parts for each mode (Kafka or in-process transport).
+ *
+ * Processor parts are imported on demand, so a collector — which runs on
+ * every host — never loads the OpenSearch client and keeps its memory small.
  */
 import { join } from 'node:path';
 import { Collector } from '../collector/collector.ts';
 import { KafkaRecordSink } from '../collector/sinks/kafka.ts';
 import { createKafka } from '../core/clients/kafka.ts';
-import { createOpenSearch } from '../core/clients/opensearch.ts';
 import { loadConfigFile } from '../core/config/loader.ts';
 import type { VigilConfig } from '../core/config/schema.ts';
 import { type Component, ComponentGroup } from '../core/lifecycle.ts';
@@ -16,14 +18,8 @@ import { TelemetryServer } from '../core/telemetry/http-server.ts';
 import { Metrics } from '../core/telemetry/metrics.ts';
 import { MemoryQueue } from '../core/transport/memory-queue.ts';
 import type { RecordSink } from '../core/transport/record-transport.ts';
-import { Processor, type RecordInput } from '../processor/processor.ts';
-import { FileDeadLetterSink } from '../processor/sinks/dlq/file-dlq.ts';
-import { KafkaDeadLetterSink } from '../processor/sinks/dlq/kafka-dlq.ts';
+import type { Processor, RecordInput } from '../processor/processor.ts';
 import type { DeadLetterSink, EventSink } from '../processor/sinks/event-sink.ts';
-import { NdjsonSink } from '../processor/sinks/ndjson/ndjson-sink.ts';
-import { OpenSearchSink } from '../processor/sinks/opensearch/opensearch-sink.ts';
-import { KafkaRecordInput } from '../processor/sources/kafka.ts';
-import { MemoryRecordInput } from '../processor/sources/memory.ts';
 
 export interface Runtime {
   config: VigilConfig;
@@ -65,10 +61,14 @@ function telemetryComponent(
   };
 }
 
-export function eventSinkFor(runtime: Runtime): EventSink {
+export async function eventSinkFor(runtime: Runtime): Promise<EventSink> {
   const { config, logger, metrics } = runtime;
-  if (config.opensearch)
+  if (config.opensearch) {
+    const { createOpenSearch } = await import('../core/clients/opensearch.ts');
+    const { OpenSearchSink } = await import('../processor/sinks/opensearch/opensearch-sink.ts');
     return new OpenSearchSink(createOpenSearch(config.opensearch), config.opensearch, logger, metrics);
+  }
+  const { NdjsonSink } = await import('../processor/sinks/ndjson/ndjson-sink.ts');
   return new NdjsonSink(config.processor.output_dir, metrics);
 }
 
@@ -87,8 +87,11 @@ export function addKafkaCollector(runtime: Runtime): Collector {
 }
 
 /** `vigil processor`: Kafka → OpenSearch (or NDJSON files), DLQ in Kafka. */
-export function addKafkaProcessor(runtime: Runtime): Processor {
+export async function addKafkaProcessor(runtime: Runtime): Promise<Processor> {
   const { config, logger, metrics } = runtime;
+  const { Processor } = await import('../processor/processor.ts');
+  const { KafkaRecordInput } = await import('../processor/sources/kafka.ts');
+  const { KafkaDeadLetterSink } = await import('../processor/sinks/dlq/kafka-dlq.ts');
   const kafka = createKafka(config.kafka, logger, 'processor');
   const input: RecordInput = new KafkaRecordInput({
     kafka,
@@ -98,7 +101,7 @@ export function addKafkaProcessor(runtime: Runtime): Processor {
     logger,
   });
   const dlq: DeadLetterSink = new KafkaDeadLetterSink(kafka, config.kafka);
-  const processor = new Processor({ config, input, sink: eventSinkFor(runtime), dlq, logger, metrics });
+  const processor = new Processor({ config, input, sink: await eventSinkFor(runtime), dlq, logger, metrics });
   runtime.group.add(processor);
   return processor;
 }
@@ -107,16 +110,20 @@ export function addKafkaProcessor(runtime: Runtime): Processor {
  * `vigil run`: collector and processor in one process over the in-process
  * queue; events to OpenSearch when configured, otherwise NDJSON files.
  */
-export function addStandalone(
+export async function addStandalone(
   runtime: Runtime,
   options: { wrapSink?: (sink: EventSink) => EventSink } = {},
-): { collector: Collector; processor: Processor; queue: MemoryQueue } {
+): Promise<{ collector: Collector; processor: Processor; queue: MemoryQueue }> {
   const { config, logger, metrics } = runtime;
+  const { Processor } = await import('../processor/processor.ts');
+  const { MemoryRecordInput } = await import('../processor/sources/memory.ts');
+  const { FileDeadLetterSink } = await import('../processor/sinks/dlq/file-dlq.ts');
   const queue = new MemoryQueue({
     maxRecords: config.standalone.queue_max_records,
     maxBatchRecords: config.opensearch?.bulk_max_docs ?? 1000,
   });
-  const sink = options.wrapSink ? options.wrapSink(eventSinkFor(runtime)) : eventSinkFor(runtime);
+  const base = await eventSinkFor(runtime);
+  const sink = options.wrapSink ? options.wrapSink(base) : base;
   const dlq = new FileDeadLetterSink(join(config.processor.output_dir, 'dead-letters.ndjson'));
   const processor = new Processor({
     config,

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { runComponents } from '../../core/lifecycle.ts';
-import { addKafkaCollector, createRuntime, loadConfig } from '../runtime.ts';
 import { configOption, vigilCommand } from './options.ts';
 
 export function collectorCommand(): Command {
@@ -12,6 +11,7 @@ export function collectorCommand(): Command {
   )
     .addOption(configOption())
     .action(async (options: { config: string }) => {
+      const { addKafkaCollector, createRuntime, loadConfig } = await import('../runtime.ts');
       const runtime = createRuntime(loadConfig(options.config));
       addKafkaCollector(runtime);
       process.exitCode = await runComponents(runtime.group, { logger: runtime.logger });

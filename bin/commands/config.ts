@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { loadConfigFile } from '../../core/config/loader.ts';
 import { configJsonSchema } from '../../core/config/schema.ts';
-import { loadConfig } from '../runtime.ts';
 import { configOption, vigilCommand } from './options.ts';
 
 export function configCommand(): Command {
@@ -15,7 +15,7 @@ export function configCommand(): Command {
     )
       .addOption(configOption())
       .action((options: { config: string }) => {
-        loadConfig(options.config);
+        loadConfigFile(options.config);
         process.stdout.write(`Configuration file ${options.config} is valid.\n`);
       }),
   );

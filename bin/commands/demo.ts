@@ -7,7 +7,6 @@ import { VigilError } from '../../core/errors.ts';
 import { runComponents } from '../../core/lifecycle.ts';
 import { createLogger } from '../../core/log.ts';
 import type { EventSink, IndexRequest, Rejection } from '../../processor/sinks/event-sink.ts';
-import { addStandalone, createRuntime } from '../runtime.ts';
 import { vigilCommand } from './options.ts';
 
 const DEMO_CONFIG = new URL('../../examples/demo.yaml', import.meta.url);
@@ -55,6 +54,7 @@ export function demoCommand(): Command {
 }
 
 async function runDemo(options: DemoOptions): Promise<number> {
+  const { addStandalone, createRuntime } = await import('../runtime.ts');
   const lines = Number(options.lines);
   const rate = Number(options.rate);
   if (!Number.isInteger(lines) || lines <= 0) throw usage('--lines must be a positive whole number');
@@ -82,7 +82,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
   const finished = new Promise<void>((resolve) => {
     allIngested = resolve;
   });
-  addStandalone(runtime, {
+  await addStandalone(runtime, {
     wrapSink: (sink) =>
       tap(sink, (request) => {
         ingested += 1;

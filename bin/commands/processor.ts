@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { runComponents } from '../../core/lifecycle.ts';
-import { addKafkaProcessor, createRuntime, loadConfig } from '../runtime.ts';
 import { configOption, vigilCommand } from './options.ts';
 
 export function processorCommand(): Command {
@@ -13,8 +12,9 @@ export function processorCommand(): Command {
   )
     .addOption(configOption())
     .action(async (options: { config: string }) => {
+      const { addKafkaProcessor, createRuntime, loadConfig } = await import('../runtime.ts');
       const runtime = createRuntime(loadConfig(options.config));
-      addKafkaProcessor(runtime);
+      await addKafkaProcessor(runtime);
       process.exitCode = await runComponents(runtime.group, { logger: runtime.logger });
     });
 }

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { runComponents } from '../../core/lifecycle.ts';
-import { addStandalone, createRuntime, loadConfig } from '../runtime.ts';
 import { configOption, vigilCommand } from './options.ts';
 
 export function runCommand(): Command {
@@ -12,8 +11,9 @@ export function runCommand(): Command {
   )
     .addOption(configOption())
     .action(async (options: { config: string }) => {
+      const { addStandalone, createRuntime, loadConfig } = await import('../runtime.ts');
       const runtime = createRuntime(loadConfig(options.config));
-      addStandalone(runtime);
+      await addStandalone(runtime);
       process.exitCode = await runComponents(runtime.group, { logger: runtime.logger });
     });
 }

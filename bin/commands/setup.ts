@@ -1,20 +1,20 @@
 import { type Command, Option } from 'commander';
-import { createKafka, ensureTopics, vigilTopics } from '../../core/clients/kafka.ts';
-import { createOpenSearch } from '../../core/clients/opensearch.ts';
-import { createLogger } from '../../core/log.ts';
-import { ensureEventTemplate } from '../../processor/sinks/opensearch/index-template.ts';
-import { loadConfig } from '../runtime.ts';
 import { configOption, vigilCommand } from './options.ts';
 
 export function setupCommand(): Command {
   return vigilCommand(
     'setup',
     'Create what Vigil needs in Kafka and OpenSearch: the topics vigil.raw, vigil.signals, vigil.alerts and ' +
-      'vigil.dlq, and the index template for event indices. Running it again changes nothing that exists.',
+      'vigil.dlq, and the index template for event indices. Running it again is safe: existing topics are kept and the template is brought up to date.',
   )
     .addOption(configOption())
     .addOption(new Option('--only <service>', 'Set up only this service.').choices(['kafka', 'opensearch']))
     .action(async (options: { config: string; only?: 'kafka' | 'opensearch' }) => {
+      const { loadConfig } = await import('../runtime.ts');
+      const { createKafka, ensureTopics, vigilTopics } = await import('../../core/clients/kafka.ts');
+      const { createOpenSearch } = await import('../../core/clients/opensearch.ts');
+      const { createLogger } = await import('../../core/log.ts');
+      const { ensureEventTemplate } = await import('../../processor/sinks/opensearch/index-template.ts');
       const config = loadConfig(options.config);
       const logger = createLogger({ level: 'warn' });
       if (options.only !== 'opensearch') {
