@@ -53,9 +53,17 @@ export const kafkaSchema = z
       .describe(
         'Compression of produced batches (gzip is built into the client; none saves CPU on fast links).',
       ),
+    records_per_message: positiveInt()
+      .max(10_000)
+      .default(200)
+      .describe(
+        'Most consecutive records of one stream sent as one Kafka message (a bundle); 1 sends each alone.',
+      ),
     max_request_bytes: positiveInt()
       .default(900_000)
-      .describe("Most bytes of records in one produce request; keep it below the brokers' message.max.bytes."),
+      .describe(
+        "Most bytes of records in one produce request; keep it below the brokers' message.max.bytes.",
+      ),
     partitions: positiveInt().default(6).describe('Partitions per topic when `vigil setup` creates topics.'),
     replication_factor: positiveInt()
       .default(1)
@@ -134,9 +142,69 @@ export const fileInputSchema = z
     max_line_bytes: positiveInt()
       .max(400_000)
       .default(262_144)
-      .describe('Longer lines are truncated and flagged; at most 400,000 so a record fits in one Kafka message.'),
+      .describe(
+        'Longer lines are truncated and flagged; at most 400,000 so a record fits in one Kafka message.',
+      ),
+    encoding: z
+      .enum(['utf-8', 'utf-16le', 'utf-16be', 'latin1'])
+      .default('utf-8')
+      .describe('Text encoding of the files; a Unicode byte order mark at the start of a file overrides it.'),
+    fingerprint_bytes: positiveInt()
+      .max(1_048_576)
+      .default(1024)
+      .describe('How many first bytes of a file identify it (its fingerprint).'),
+    flush_partial_after_ms: z
+      .number()
+      .int()
+      .min(0)
+      .default(5000)
+      .describe(
+        'A last line without newline is emitted, flagged unterminated, once the file has not grown for this long; 0 waits forever.',
+      ),
+    rotate_wait_ms: z
+      .number()
+      .int()
+      .min(0)
+      .default(5000)
+      .describe(
+        'A file that left the paths (renamed away, deleted, link swapped) is read to its end and released once it has not grown for this long.',
+      ),
+    forget_after_ms: positiveInt()
+      .default(86_400_000)
+      .describe('Checkpoints of files not seen for this long are forgotten.'),
+    multiline: z
+      .strictObject({
+        mode: z
+          .enum(['start', 'continuation'])
+          .describe(
+            'start: a line matching pattern begins an event, others join it; continuation: a line matching pattern joins the event before it.',
+          ),
+        pattern: z
+          .string()
+          .min(1)
+          .refine(isRegExp, 'expected a JavaScript regular expression')
+          .describe('Regular expression (JavaScript syntax) tested against each line.'),
+        negate: z.boolean().default(false).describe('Invert the match of pattern.'),
+        max_lines: positiveInt()
+          .default(500)
+          .describe('Most lines in one event; the next line starts a new event flagged continuation.'),
+        timeout_ms: positiveInt()
+          .default(1000)
+          .describe('An event is emitted when no line joined it for this long.'),
+      })
+      .optional()
+      .describe('Join lines into multiline events, e.g. stack traces; absent: every line is an event.'),
   })
   .describe('One group of files to tail.');
+
+function isRegExp(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const syslogInputSchema = z
   .strictObject({

@@ -10,8 +10,14 @@
 import { createHash } from 'node:crypto';
 import type { SyslogMessage } from '../../collector/codecs/syslog/message.ts';
 
-/** Version of the raw-record JSON shape, sent as a Kafka header. */
-export const RAW_SCHEMA_VERSION = 1;
+/**
+ * Version of the Kafka value shape, sent as the `vigil-schema` header:
+ * 1 — one raw record per message (JSON of RawRecord);
+ * 2 — a bundle: consecutive records of one stream in one message
+ *     (JSON of RawBundle), which spares per-message costs and repeated
+ *     stream metadata. Consumers accept both.
+ */
+export const RAW_SCHEMA_VERSION = 2;
 export const SCHEMA_HEADER = 'vigil-schema';
 
 export interface RawRecord {
@@ -64,6 +70,89 @@ export function encodeRecord(record: RawRecord): string {
   return JSON.stringify(record);
 }
 
+/** The per-line part of a record inside a bundle. */
+export type BundledRecord = Omit<RawRecord, 'collector' | 'host' | 'stream' | 'dataset' | 'file' | 'listener'>;
+
+/** Consecutive records of one stream (same dataset, file path and listener) in one Kafka message. */
+export interface RawBundle {
+  v: 2;
+  collector: RawRecord['collector'];
+  host: RawRecord['host'];
+  stream: RawRecord['stream'];
+  dataset: string;
+  file?: RawRecord['file'];
+  listener?: RawRecord['listener'];
+  records: BundledRecord[];
+}
+
+/** Whether `record` can join a bundle that starts with `first`. */
+export function sameBundle(first: RawRecord, record: RawRecord): boolean {
+  return (
+    first.stream.id === record.stream.id &&
+    first.dataset === record.dataset &&
+    first.file?.path === record.file?.path &&
+    first.listener?.address === record.listener?.address &&
+    first.collector.id === record.collector.id &&
+    first.host.name === record.host.name
+  );
+}
+
+/** Encodes records that all satisfy `sameBundle` with the first as one bundle. */
+export function encodeBundle(records: readonly RawRecord[]): string {
+  const first = records[0];
+  if (!first) throw new Error('A bundle needs at least one record.');
+  const bundle: RawBundle = {
+    v: 2,
+    collector: first.collector,
+    host: first.host,
+    stream: first.stream,
+    dataset: first.dataset,
+    records: records.map(({ collector, host, stream, dataset, file, listener, ...rest }) => rest),
+  };
+  if (first.file) bundle.file = first.file;
+  if (first.listener) bundle.listener = first.listener;
+  return JSON.stringify(bundle);
+}
+
+/**
+ * Decodes a Kafka value of either schema version into its records; returns a
+ * reason when the value is neither a record nor a valid bundle.
+ */
+export function decodeMessage(value: string): RawRecord[] | { invalid: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    return { invalid: `value is not JSON: ${(error as Error).message}` };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return { invalid: 'value is not a JSON object' };
+  }
+  const bundle = parsed as Partial<RawBundle>;
+  if (bundle.v !== 2) {
+    const single = validateRecord(parsed as Partial<RawRecord>);
+    return 'invalid' in single ? single : [single];
+  }
+  if (!Array.isArray(bundle.records)) return { invalid: 'bundle has no records list' };
+  const out: RawRecord[] = [];
+  for (let i = 0; i < bundle.records.length; i++) {
+    const item = bundle.records[i] as Partial<BundledRecord>;
+    const record: Partial<RawRecord> = {
+      ...item,
+      collector: bundle.collector,
+      host: bundle.host,
+      stream: bundle.stream,
+      dataset: bundle.dataset,
+    } as Partial<RawRecord>;
+    if (bundle.file) record.file = bundle.file;
+    if (bundle.listener) record.listener = bundle.listener;
+    const checked = validateRecord(record);
+    if ('invalid' in checked) return { invalid: `bundle record ${i}: ${checked.invalid}` };
+    out.push(checked);
+  }
+  return out;
+}
+
 /** Decodes a record; returns a reason string when the bytes are not a valid record. */
 export function decodeRecord(value: string): RawRecord | { invalid: string } {
   let parsed: unknown;
@@ -73,7 +162,10 @@ export function decodeRecord(value: string): RawRecord | { invalid: string } {
     return { invalid: `value is not JSON: ${(error as Error).message}` };
   }
   if (parsed === null || typeof parsed !== 'object') return { invalid: 'value is not a JSON object' };
-  const r = parsed as Partial<RawRecord>;
+  return validateRecord(parsed as Partial<RawRecord>);
+}
+
+function validateRecord(r: Partial<RawRecord>): RawRecord | { invalid: string } {
   if (typeof r.collector?.id !== 'string') return { invalid: 'collector.id is missing' };
   if (typeof r.stream?.id !== 'string') return { invalid: 'stream.id is missing' };
   if (typeof r.offset !== 'number' || !Number.isSafeInteger(r.offset))

@@ -9,7 +9,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { assertTopicsExist } from '../../core/clients/kafka.ts';
 import type { KafkaConfig } from '../../core/config/schema.ts';
-import { decodeRecord, type RawRecord } from '../../core/event/raw-record.ts';
+import { decodeMessage, type RawRecord } from '../../core/event/raw-record.ts';
 import type { Logger } from '../../core/log.ts';
 import type { BatchHandler } from '../../core/transport/record-transport.ts';
 import type { RecordInput } from '../processor.ts';
@@ -96,16 +96,16 @@ export class KafkaRecordInput implements RecordInput {
     const now = new Date().toISOString();
     for (const message of batch.messages) {
       const value = message.value?.toString('utf8') ?? '';
-      const decoded = decodeRecord(value);
+      const decoded = decodeMessage(value);
       if ('invalid' in decoded) {
         invalid.push({
-          reason: `not a raw record (${decoded.invalid})`,
+          reason: `not raw records (${decoded.invalid})`,
           stage: 'decode',
           payload: { topic: batch.topic, partition: batch.partition, offset: message.offset, value },
           failed_at: now,
         });
       } else {
-        records.push(decoded);
+        for (const record of decoded) records.push(record);
       }
     }
     const beat = setInterval(() => {

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RawRecord } from '../../core/event/raw-record.ts';
 import { runVigil, spawnVigil, waitFor } from '../helpers/cli.ts';
-import { deleteTopics, readTopic, topicMessageCount } from '../helpers/kafka-topic.ts';
+import { deleteTopics, TopicRecords } from '../helpers/kafka-topic.ts';
 import { KAFKA_BROKERS, uniqueName } from '../helpers/services.ts';
 
 const LINES = 100_000;
@@ -107,11 +107,11 @@ function analyse(records: RawRecord[]): { missing: number; duplicates: number; f
   return { missing, duplicates: [...seen.values()].reduce((s, c) => s + c - 1, 0), fragments };
 }
 
-async function settledCount(topic: string): Promise<number> {
+async function settledCount(follower: TopicRecords): Promise<number> {
   let last = -1;
   let stableSince = Date.now();
   for (;;) {
-    const count = await topicMessageCount(topic);
+    const count = follower.count;
     if (count !== last) {
       last = count;
       stableSince = Date.now();
@@ -131,6 +131,8 @@ describe('file rotation while writing', { timeout: 300_000 }, () => {
     async (mode, glob) => {
       const s = setup(`rotate-${mode}`, glob);
       expect((await runVigil(['setup', '-c', s.configFile, '--only', 'kafka'])).code).toBe(0);
+      const follower = new TopicRecords(s.topic);
+      await follower.start();
       const collector = spawnVigil(['collector', '-c', s.configFile]);
       await waitFor(
         'the collector to tail the file',
@@ -139,14 +141,15 @@ describe('file rotation while writing', { timeout: 300_000 }, () => {
       );
       await writeWithRotation(s.logFile, mode);
       const count = await Promise.race([
-        settledCount(s.topic),
+        settledCount(follower),
         new Promise<number>((_, reject) =>
           setTimeout(() => reject(new Error('lines did not all arrive')), 200_000),
         ),
       ]);
       collector.child.kill('SIGTERM');
       expect(await collector.exited, collector.output()).toBe(0);
-      const result = analyse(await readTopic(s.topic, count));
+      await follower.stop();
+      const result = analyse(follower.records);
       console.log(
         `Rotation by ${mode}: ${count} records, ${result.duplicates} duplicates, ${result.missing} missing, ${result.fragments} fragments.`,
       );

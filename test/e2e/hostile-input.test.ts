@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runVigil, spawnVigil, type VigilProcess, waitFor } from '../helpers/cli.ts';
-import { deleteTopics, readTopic, topicMessageCount } from '../helpers/kafka-topic.ts';
+import { deleteTopics, TopicRecords } from '../helpers/kafka-topic.ts';
 import { KAFKA_BROKERS, uniqueName } from '../helpers/services.ts';
 import { makeCertificates } from '../helpers/tls.ts';
 
@@ -100,6 +100,8 @@ collector:
 `,
     );
     expect((await runVigil(['setup', '-c', configFile, '--only', 'kafka'])).code).toBe(0);
+    const follower = new TopicRecords(topic);
+    await follower.start();
     collector = spawnVigil(['collector', '-c', configFile]);
     await waitFor('three listeners', () => logCount('Syslog listener started.') === 3, 30_000);
     const pid = collector.child.pid as number;
@@ -150,7 +152,7 @@ collector:
     await waitFor(
       'the file lines after the hostile ones',
       async () => {
-        const count = await topicMessageCount(topic);
+        const count = follower.count;
         return count >= 6 && (collector?.output() ?? '').length > 0;
       },
       60_000,
@@ -160,12 +162,9 @@ collector:
     for (const socket of idle) socket.destroy();
 
     const expectedGood = goodSent;
-    await waitFor(
-      'every good message',
-      async () => (await topicMessageCount(topic)) >= expectedGood + 5,
-      60_000,
-    );
-    const records = await readTopic(topic, await topicMessageCount(topic));
+    await waitFor('every good message', () => follower.count >= expectedGood + 5, 60_000);
+    await follower.stop();
+    const records = follower.records;
     const peak = peakRssMiB(pid);
     console.log(
       `Hostile input: peak collector RSS ${peak.toFixed(0)} MiB (bound ${RSS_BOUND_MIB} MiB), ${goodSent} good messages.`,

@@ -15,7 +15,7 @@ import { Collector } from '../../../collector/collector.ts';
 import { KafkaRecordSink } from '../../../collector/sinks/kafka.ts';
 import { createKafka, ensureTopics } from '../../../core/clients/kafka.ts';
 import { parseConfig } from '../../../core/config/loader.ts';
-import { decodeRecord, type RawRecord } from '../../../core/event/raw-record.ts';
+import { decodeMessage, type RawRecord } from '../../../core/event/raw-record.ts';
 import { silentLogger } from '../../../core/log.ts';
 import { Metrics } from '../../../core/telemetry/metrics.ts';
 import { waitFor } from '../../helpers/cli.ts';
@@ -84,8 +84,8 @@ beforeAll(async () => {
   await consumer.subscribe({ topic: config.kafka.topics.raw, fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ message }) => {
-      const decoded = decodeRecord(message.value?.toString() ?? '');
-      if (!('invalid' in decoded)) received.push(decoded);
+      const decoded = decodeMessage(message.value?.toString() ?? '');
+      if (!('invalid' in decoded)) received.push(...decoded);
     },
   });
 });

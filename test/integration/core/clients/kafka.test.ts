@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaRecordSink } from '../../../../collector/sinks/kafka.ts';
 import { assertTopicsExist, createKafka, ensureTopics } from '../../../../core/clients/kafka.ts';
 import { kafkaSchema } from '../../../../core/config/schema.ts';
-import { decodeRecord, type RawRecord, recordKey, SCHEMA_HEADER } from '../../../../core/event/raw-record.ts';
+import {
+  decodeMessage,
+  type RawRecord,
+  recordKey,
+  SCHEMA_HEADER,
+} from '../../../../core/event/raw-record.ts';
 import { silentLogger } from '../../../../core/log.ts';
 import { KAFKA_BROKERS, uniqueName } from '../../../helpers/services.ts';
 
@@ -61,7 +66,7 @@ describe('Kafka (real broker)', () => {
     });
   });
 
-  it('round-trips raw records with their stream key and schema header, in order per stream', async () => {
+  it('round-trips raw records bundled per stream, with the stream key and schema header, in order per stream', async () => {
     const sink = new KafkaRecordSink(kafka, config);
     await sink.start();
     const sent = [record(0), record(10), record(20), record(0, 'file:9:9')];
@@ -72,18 +77,22 @@ describe('Kafka (real broker)', () => {
     await consumer.connect();
     await consumer.subscribe({ topic: config.topics.raw, fromBeginning: true });
     const received: Array<{ key: string; header: string; record: RawRecord }> = [];
+    let messages = 0;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('records did not arrive within 30 s')), 30_000);
       consumer
         .run({
           eachMessage: async ({ message }) => {
-            const decoded = decodeRecord(message.value?.toString() ?? '');
+            const decoded = decodeMessage(message.value?.toString() ?? '');
             if ('invalid' in decoded) throw new Error(decoded.invalid);
-            received.push({
-              key: message.key?.toString() ?? '',
-              header: message.headers?.[SCHEMA_HEADER]?.toString() ?? '',
-              record: decoded,
-            });
+            messages += 1;
+            for (const record of decoded) {
+              received.push({
+                key: message.key?.toString() ?? '',
+                header: message.headers?.[SCHEMA_HEADER]?.toString() ?? '',
+                record,
+              });
+            }
             if (received.length === sent.length) {
               clearTimeout(timer);
               resolve();
@@ -94,7 +103,9 @@ describe('Kafka (real broker)', () => {
     });
     await consumer.disconnect();
 
-    expect(received.map((r) => r.header)).toEqual(['1', '1', '1', '1']);
+    expect(received.map((r) => r.header)).toEqual(['2', '2', '2', '2']);
+    // Consecutive records of one stream share a message (a bundle): two streams, two messages.
+    expect(messages).toBe(2);
     for (const r of received) expect(r.key).toBe(recordKey(r.record));
     const firstStream = received.filter((r) => r.record.stream.id === 'file:1:2').map((r) => r.record.offset);
     expect(firstStream).toEqual([0, 10, 20]);

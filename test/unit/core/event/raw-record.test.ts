@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  decodeMessage,
   decodeRecord,
+  encodeBundle,
   encodeRecord,
   eventId,
   type RawRecord,
   recordIdentity,
   recordKey,
+  sameBundle,
 } from '../../../../core/event/raw-record.ts';
 
 function record(overrides: Partial<RawRecord> = {}): RawRecord {
@@ -146,5 +149,48 @@ describe('decodeRecord', () => {
 
   it('fills in an unknown host when the record has none', () => {
     expect(decodeRecord(json({ host: undefined }))).toMatchObject({ host: { name: 'unknown' } });
+  });
+});
+
+describe('bundles (schema 2)', () => {
+  const collector = { id: 'web-1', version: '0.1.0' };
+  const host = { name: 'web-1' };
+  const lines = [0, 60, 130].map((offset, i) => record({ collector, host, offset, line: `line ${i}` }));
+
+  it('round-trips consecutive records of one stream through one message', () => {
+    expect(decodeMessage(encodeBundle(lines))).toEqual(lines);
+  });
+
+  it('writes the stream metadata once, not per record', () => {
+    const value = encodeBundle(lines);
+    expect(value.split('"collector"')).toHaveLength(2);
+    expect(value.split('/var/log/auth.log')).toHaveLength(2);
+  });
+
+  it('keeps per-record fields such as flags and the base64 copy', () => {
+    const flagged = [record({ collector, host, flags: ['invalid_encoding'], line_base64: '/w==' })];
+    expect(decodeMessage(encodeBundle(flagged))).toEqual(flagged);
+  });
+
+  it('still decodes a schema 1 message holding one record', () => {
+    expect(decodeMessage(encodeRecord(record()))).toEqual([record()]);
+  });
+
+  it('names the record of a bundle that is invalid', () => {
+    const value = JSON.parse(encodeBundle(lines)) as { records: Array<Record<string, unknown>> };
+    delete value.records[1]?.line;
+    expect(decodeMessage(JSON.stringify(value))).toEqual({ invalid: 'bundle record 1: line is missing' });
+  });
+
+  it('rejects a bundle without a records list', () => {
+    expect(decodeMessage('{"v":2}')).toEqual({ invalid: 'bundle has no records list' });
+  });
+
+  it('tells records of another stream, dataset or file path apart', () => {
+    const first = lines[0] as RawRecord;
+    expect(sameBundle(first, lines[1] as RawRecord)).toBe(true);
+    expect(sameBundle(first, { ...first, stream: { id: 'file:other', kind: 'file' } })).toBe(false);
+    expect(sameBundle(first, { ...first, dataset: 'apache.access' })).toBe(false);
+    expect(sameBundle(first, { ...first, file: { path: '/var/log/auth.log.1' } })).toBe(false);
   });
 });
