@@ -21,6 +21,9 @@ export const ERROR_CODES = {
   CHECKPOINT_CORRUPT: { retriable: false, exitCode: 1 },
   SOURCE_IO: { retriable: true, exitCode: 1 },
   SHUTDOWN: { retriable: false, exitCode: 1 },
+  GROK_PATTERN_INVALID: { retriable: false, exitCode: 2 },
+  GROK_PATTERN_UNSUPPORTED: { retriable: false, exitCode: 2 },
+  GROK_PATTERN_UNSAFE: { retriable: false, exitCode: 2 },
   INTERNAL: { retriable: false, exitCode: 1 },
 } as const satisfies Record<string, { retriable: boolean; exitCode: 1 | 2 }>;
 

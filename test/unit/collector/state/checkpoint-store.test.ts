@@ -154,14 +154,134 @@ describe('CheckpointStore', () => {
     expect((await loadedStore()).get('file:1:2')?.offset).toBe(300);
   });
 
+  it('keeps the check and mid-line state that belong to the advanced offset', async () => {
+    const store = await loadedStore();
+    store.advance('s', '/a.log', 10, { check: 'c10', mid_line: 'continue' });
+    store.advance('s', '/a.log', 20, { check: 'c20' });
+    expect(store.get('s')).toMatchObject({ offset: 20, check: 'c20' });
+    expect(store.get('s')).not.toHaveProperty('mid_line');
+    store.advance('s', '/b.log', 15, { check: 'c15', mid_line: 'skip' });
+    expect(store.get('s')).toMatchObject({ offset: 20, check: 'c20', path: '/b.log' });
+  });
+
+  it('keeps identity facts when advancing', async () => {
+    const store = await loadedStore();
+    store.put('file:abc', {
+      offset: 0,
+      path: '/a.log',
+      updated_at: '',
+      base: 'file:abc',
+      epoch: 0,
+      dev: '1',
+      ino: '2',
+      head_bytes: 1024,
+      head: 'h',
+    });
+    store.advance('file:abc', '/a.log', 50);
+    expect(store.get('file:abc')).toMatchObject({
+      offset: 50,
+      base: 'file:abc',
+      dev: '1',
+      ino: '2',
+      head: 'h',
+    });
+  });
+
+  it('changes identity facts without touching the offset, and ignores unknown streams', async () => {
+    const store = await loadedStore();
+    store.advance('s', '/a.log', 10);
+    store.update('s', { dev: 'd', ino: 'i', path: '/b.log' });
+    store.update('unknown', { dev: 'd' });
+    expect(store.get('s')).toMatchObject({ offset: 10, dev: 'd', ino: 'i', path: '/b.log' });
+    expect(store.get('unknown')).toBeUndefined();
+  });
+
+  it('removes a fact that is updated to undefined', async () => {
+    const store = await loadedStore();
+    store.put('s', { offset: 1, path: '/a.log', updated_at: '', dev: 'd', ino: 'i' });
+    store.update('s', { dev: undefined, ino: undefined });
+    expect(store.get('s')).not.toHaveProperty('dev');
+    expect(store.get('s')).not.toHaveProperty('ino');
+  });
+
+  it('persists identity facts', async () => {
+    const first = await loadedStore();
+    first.put('file:abc#1', {
+      offset: 7,
+      path: '/a.log',
+      updated_at: '',
+      base: 'file:abc',
+      epoch: 1,
+      check: 'c',
+    });
+    await first.flush();
+    expect((await loadedStore()).get('file:abc#1')).toMatchObject({
+      offset: 7,
+      base: 'file:abc',
+      epoch: 1,
+      check: 'c',
+    });
+  });
+
+  it('gives a base the epoch after the highest one it has', async () => {
+    const store = await loadedStore();
+    expect(store.nextEpoch('file:abc')).toBe(0);
+    store.put('file:abc', { offset: 0, path: '', updated_at: '', base: 'file:abc', epoch: 0 });
+    store.put('file:abc#3', { offset: 0, path: '', updated_at: '', base: 'file:abc', epoch: 3 });
+    store.put('file:other', { offset: 0, path: '', updated_at: '', base: 'file:other', epoch: 7 });
+    expect(store.nextEpoch('file:abc')).toBe(4);
+    expect(store.hasBase('file:abc')).toBe(true);
+    expect(store.hasBase('file:none')).toBe(false);
+  });
+
+  it('tracks which streams are being read, in memory only', async () => {
+    const store = await loadedStore();
+    store.advance('s', '/a.log', 1);
+    store.attach('s');
+    expect(store.isAttached('s')).toBe(true);
+    await store.flush();
+    expect((await loadedStore()).isAttached('s')).toBe(false);
+    store.detach('s');
+    expect(store.isAttached('s')).toBe(false);
+  });
+
+  it('upgrades a version 1 file, reading device and inode from the stream id', async () => {
+    await writeFile(
+      join(dir, 'checkpoints.json'),
+      JSON.stringify({
+        version: 1,
+        streams: { 'file:803:1f': { offset: 12, path: '/a.log', updated_at: '' } },
+      }),
+    );
+    const store = await loadedStore();
+    expect(store.get('file:803:1f')).toMatchObject({
+      offset: 12,
+      base: 'file:803:1f',
+      epoch: 0,
+      dev: '803',
+      ino: '1f',
+    });
+    store.advance('file:803:1f', '/a.log', 20);
+    await store.flush();
+    expect(JSON.parse(await readFile(store.path, 'utf8')).version).toBe(2);
+  });
+
   describe('with a corrupt checkpoint file', () => {
     it.each([
       ['text that is not JSON', '{"version":1,"streams":{'],
-      ['an unknown version', JSON.stringify({ version: 2, streams: {} })],
+      ['an unknown version', JSON.stringify({ version: 99, streams: {} })],
       ['no streams', JSON.stringify({ version: 1 })],
       ['a negative offset', JSON.stringify({ version: 1, streams: { a: { offset: -1, path: 'x' } } })],
       ['a fractional offset', JSON.stringify({ version: 1, streams: { a: { offset: 1.5, path: 'x' } } })],
       ['a stream that is null', JSON.stringify({ version: 1, streams: { a: null } })],
+      [
+        'a negative epoch',
+        JSON.stringify({ version: 2, streams: { a: { offset: 1, path: 'x', epoch: -1 } } }),
+      ],
+      [
+        'a fractional head_bytes',
+        JSON.stringify({ version: 2, streams: { a: { offset: 1, path: 'x', head_bytes: 0.5 } } }),
+      ],
     ])('quarantines a file with %s', async (_what, content) => {
       await writeFile(join(dir, 'checkpoints.json'), content);
       const store = await loadedStore();
