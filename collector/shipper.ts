@@ -219,12 +219,19 @@ export class Shipper {
     for (const wake of this.#waitingForRoom) wake();
     this.#waitingForRoom = [];
     this.#wake?.();
-    const timer = setTimeout(() => {
-      this.#stopped = true;
-      this.#wake?.();
-      this.#wakeRetry?.();
-    }, drainTimeoutMs);
-    await this.#loop;
+    let timer: NodeJS.Timeout | undefined;
+    const drainTimeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.#stopped = true;
+        this.#wake?.();
+        this.#wakeRetry?.();
+        resolve();
+      }, drainTimeoutMs);
+    });
+    // A send stuck in the transport (a broker that does not answer) cannot be
+    // interrupted; after the drain timeout it is abandoned. Its records were
+    // never acknowledged, so they are read again after the restart.
+    await Promise.race([this.#loop, drainTimeout]);
     clearTimeout(timer);
     this.#stopped = true;
   }

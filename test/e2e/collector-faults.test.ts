@@ -188,6 +188,8 @@ describe('collector under faults', { timeout: 300_000 }, () => {
     let collector = spawnVigil(['collector', '-c', s.configFile]);
     await write(s.logFile, 0, 1000, 500, 50);
     await waitFor('the first lines', () => follower.count >= 1000, 30_000);
+    // A consumer does not live through the broker's outage; read afresh afterwards.
+    await follower.stop();
 
     const stack = (args: string[]) =>
       execFileSync(process.execPath, [join(ROOT, 'scripts', 'stack.ts'), ...args], {
@@ -230,12 +232,19 @@ describe('collector under faults', { timeout: 300_000 }, () => {
       () => checkpointedBytes(s) === size,
       120_000,
     );
-    await waitFor('every TCP line in Kafka', () => follower.count >= 5000 + 4000, 120_000);
+    let records: RawRecord[] = [];
+    await waitFor(
+      'every file and TCP line in Kafka',
+      async () => {
+        records = await readTopic(s.topic, await topicMessageCount(s.topic));
+        return records.length >= 5000 + 4000;
+      },
+      120_000,
+    );
     await new Promise((r) => setTimeout(r, 1000));
     expect(await stop(collector), collector.output()).toBe(0);
 
-    await follower.stop();
-    const records = await readTopic(s.topic, await topicMessageCount(s.topic));
+    records = await readTopic(s.topic, await topicMessageCount(s.topic));
     const fileRecords = records.filter((r) => r.stream.kind === 'file');
     const tcpRecords = records
       .filter((r) => r.stream.kind === 'syslog')
