@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const VIGIL = fileURLToPath(new URL('../../bin/vigil.ts', import.meta.url));
 // kafkajs computes a negative timeout internally on current Node versions; the warning is noise (see bin/vigil.ts).
-const NODE_FLAGS = ['--disable-warning=TimeoutNegativeWarning'];
+// The same flags as bin/vigil.ts's first line (a small young generation keeps the collector's memory down).
+const NODE_FLAGS = ['--disable-warning=TimeoutNegativeWarning', '--max-semi-space-size=2'];
 
 /** Node 24: the project's own binary when installed, else the running one. */
 export function nodeBinary(): string {

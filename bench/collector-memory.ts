@@ -1,0 +1,230 @@
+/**
+ * The collector's resident memory and throughput under file → Kafka load
+ * with different Node runtime flags (NODE_OPTIONS), to choose the flags it
+ * should run with.
+ *
+ * Each run is one `vigil file → Kafka` run of the `file-kafka` suite (a fresh
+ * collector process, a fresh topic, the input hard-linked into its watched
+ * folder, done when Kafka has acknowledged a record per line, then read back
+ * and checked), with the variant's flags as the process's NODE_OPTIONS. Each
+ * round runs every variant once, in an order rotated from round to round so
+ * that drift on the shared machine does not always fall on the same variant.
+ * Peak RSS is the process's VmHWM, start-up included.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type KafkaAdmin, type RepeatedRun, RSS_GOAL_BYTES, withRepeats } from './collector-kafka.ts';
+import { deliveredExactlyOnce, deliverySummary, InputLines } from './delivery.ts';
+import {
+  type Compression,
+  disturbance,
+  type ProduceMeasurement,
+  repeatsMarkdown,
+  vigilFileRun,
+} from './file-kafka-throughput.ts';
+import { count, fixed, mib } from './format.ts';
+import { readSourceLines, writeRepeatedLines } from './inputs.ts';
+import { median } from './measure.ts';
+
+/** The variants tried by default: no flags, a small young generation, a capped old generation, both. */
+export const DEFAULT_MEMORY_VARIANTS = [
+  '',
+  '--max-semi-space-size=4',
+  '--max-old-space-size=128',
+  '--max-semi-space-size=4 --max-old-space-size=128',
+];
+
+export interface CollectorMemoryOptions {
+  source: string;
+  lines: number;
+  rounds: number;
+  /** Lines of one unmeasured run first (no flags); 0 for none. */
+  warmupLines: number;
+  /** NODE_OPTIONS values to compare; '' for none. */
+  variants: string[];
+  compression: Compression;
+  workDir: string;
+  brokers: string[];
+  admin: KafkaAdmin;
+  progress?: (message: string) => void;
+}
+
+export interface MemoryRun extends ProduceMeasurement {
+  variant: string;
+  round: number;
+  linesPerSecond: number;
+  linesPerCpuSecond: number;
+}
+
+export interface VariantSummary {
+  variant: string;
+  medianLinesPerSecond: number;
+  minLinesPerSecond: number;
+  maxLinesPerSecond: number;
+  medianLinesPerCpuSecond: number;
+  medianCpuSeconds: number;
+  medianSeconds: number;
+  medianPeakRss: number;
+  minPeakRss: number;
+  maxPeakRss: number;
+  medianReadyRss: number;
+  /** Median lines/s ÷ the first variant's. */
+  ratio: number;
+  /** Median lines per CPU-second ÷ the first variant's. */
+  cpuRatio: number;
+}
+
+export interface CollectorMemoryResult {
+  lines: number;
+  inputBytes: number;
+  rounds: number;
+  warmupLines: number;
+  compression: Compression;
+  runs: MemoryRun[];
+  variants: VariantSummary[];
+  /** Runs thrown away and taken again (the shared broker was restarted, say). */
+  repeats: RepeatedRun[];
+}
+
+export async function collectorMemory(options: CollectorMemoryOptions): Promise<CollectorMemoryResult> {
+  const say = options.progress ?? (() => {});
+  const sourceLines = await readSourceLines(options.source);
+  await mkdir(join(options.workDir, 'input'), { recursive: true });
+  const input = join(options.workDir, 'input', 'collector-memory.log');
+  const inputBytes = await writeRepeatedLines(sourceLines, options.lines, input);
+  const inputLines = new InputLines(sourceLines, options.lines);
+  const context = { admin: options.admin, brokers: options.brokers, compression: options.compression };
+  say(`Collector memory input: ${options.lines} lines (${inputBytes} bytes), ${options.compression}.`);
+
+  if (options.warmupLines > 0) {
+    const warmup = join(options.workDir, 'input', 'collector-memory-warmup.log');
+    await writeRepeatedLines(sourceLines, options.warmupLines, warmup);
+    const warm = {
+      ...context,
+      input: warmup,
+      inputLines: new InputLines(sourceLines, options.warmupLines),
+      dir: join(options.workDir, 'memory-warmup'),
+    };
+    await withRepeats(options.admin, 'warm-up', () => vigilFileRun(warm), [], say);
+    say(`Collector memory warm-up run of ${options.warmupLines} lines done (not counted).`);
+  }
+
+  const runs: MemoryRun[] = [];
+  const repeats: RepeatedRun[] = [];
+  const n = options.variants.length;
+  for (let round = 1; round <= options.rounds; round++) {
+    for (let k = 0; k < n; k++) {
+      const index = (k + round - 1) % n;
+      const variant = options.variants[index] as string;
+      const m = await withRepeats(
+        options.admin,
+        `round ${round} NODE_OPTIONS="${variant}"`,
+        () =>
+          vigilFileRun({
+            ...context,
+            input,
+            inputLines,
+            dir: join(options.workDir, `memory-${index}-${round}`),
+            nodeOptions: variant,
+          }),
+        repeats,
+        say,
+        (result) => disturbance(result, options.lines),
+      );
+      const run: MemoryRun = {
+        ...m,
+        variant,
+        round,
+        linesPerSecond: options.lines / m.seconds,
+        linesPerCpuSecond: options.lines / m.cpuSeconds,
+      };
+      runs.push(run);
+      say(
+        `Collector memory round ${round}/${options.rounds}, NODE_OPTIONS="${variant}": ` +
+          `${Math.round(run.linesPerSecond)} lines/s, ${Math.round(run.linesPerCpuSecond)} lines/CPU-s, ` +
+          `peak RSS ${mib(run.peakRss)} MiB` +
+          (m.delivery ? `; read back: ${deliverySummary(m.delivery)}.` : '.'),
+      );
+    }
+  }
+
+  const summaries = options.variants.map((variant) => {
+    const mine = runs.filter((r) => r.variant === variant);
+    const rates = mine.map((r) => r.linesPerSecond);
+    const peaks = mine.map((r) => r.peakRss);
+    return {
+      variant,
+      medianLinesPerSecond: median(rates),
+      minLinesPerSecond: Math.min(...rates),
+      maxLinesPerSecond: Math.max(...rates),
+      medianLinesPerCpuSecond: median(mine.map((r) => r.linesPerCpuSecond)),
+      medianCpuSeconds: median(mine.map((r) => r.cpuSeconds)),
+      medianSeconds: median(mine.map((r) => r.seconds)),
+      medianPeakRss: median(peaks),
+      minPeakRss: Math.min(...peaks),
+      maxPeakRss: Math.max(...peaks),
+      medianReadyRss: median(mine.map((r) => r.readyRss ?? Number.NaN)),
+      ratio: 1,
+      cpuRatio: 1,
+    };
+  });
+  const first = summaries[0];
+  for (const s of summaries) {
+    s.ratio = s.medianLinesPerSecond / (first?.medianLinesPerSecond ?? Number.NaN);
+    s.cpuRatio = s.medianLinesPerCpuSecond / (first?.medianLinesPerCpuSecond ?? Number.NaN);
+  }
+  return {
+    lines: options.lines,
+    inputBytes,
+    rounds: options.rounds,
+    warmupLines: options.warmupLines,
+    compression: options.compression,
+    runs,
+    variants: summaries,
+    repeats,
+  };
+}
+
+const label = (variant: string) => (variant === '' ? '(none)' : `\`${variant}\``);
+
+export function collectorMemoryMarkdown(r: CollectorMemoryResult): string[] {
+  const goal = mib(RSS_GOAL_BYTES);
+  const lines = [
+    `- Input: ${count(r.lines)} Apache access lines (${fixed(r.inputBytes / 1e6, 1)} MB), file → Kafka with ` +
+      `${r.compression}, a fresh collector process per run with the variant as its NODE_OPTIONS; ` +
+      `${r.rounds} round${r.rounds === 1 ? '' : 's'}, each running every variant once (order rotated per round)` +
+      (r.warmupLines > 0 ? `, after an unmeasured warm-up run of ${count(r.warmupLines)} lines` : '') +
+      '; medians over the rounds.',
+    '',
+    `| NODE_OPTIONS | Lines/s | Range lines/s | Wall s | CPU s | Lines per CPU-s | Lines/s × first | Per CPU-s × first | Peak RSS MiB (median, range) | Ready RSS MiB | Peak < ${goal} MiB |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const s of r.variants) {
+    lines.push(
+      `| ${label(s.variant)} | ${count(s.medianLinesPerSecond)} | ${count(s.minLinesPerSecond)}–${count(s.maxLinesPerSecond)} | ` +
+        `${fixed(s.medianSeconds, 2)} | ${fixed(s.medianCpuSeconds, 2)} | ${count(s.medianLinesPerCpuSecond)} | ` +
+        `${fixed(s.ratio, 2)} | ${fixed(s.cpuRatio, 2)} | ${mib(s.medianPeakRss)} (${mib(s.minPeakRss)}–${mib(s.maxPeakRss)}) | ` +
+        `${mib(s.medianReadyRss)} | ${s.maxPeakRss < RSS_GOAL_BYTES ? 'yes, every run' : s.minPeakRss < RSS_GOAL_BYTES ? 'some runs' : 'no'} |`,
+    );
+  }
+  lines.push('', '| Round | NODE_OPTIONS | Lines/s | Peak RSS MiB |', '| ---: | --- | ---: | ---: |');
+  for (const run of r.runs) {
+    lines.push(
+      `| ${run.round} | ${label(run.variant)} | ${count(run.linesPerSecond)} | ${mib(run.peakRss)} |`,
+    );
+  }
+  const off = r.runs.filter((run) => !run.delivery || !deliveredExactlyOnce(run.delivery));
+  lines.push(
+    '',
+    off.length === 0
+      ? '- Every topic, read back and decoded, held each input line exactly once.'
+      : `- Runs whose topic did not hold each line exactly once: ${off
+          .map(
+            (run) =>
+              `${label(run.variant)} round ${run.round}: ${run.delivery ? deliverySummary(run.delivery) : 'not read back'}`,
+          )
+          .join('; ')}.`,
+    ...repeatsMarkdown(r.repeats),
+  );
+  return lines;
+}
