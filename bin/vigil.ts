@@ -9,6 +9,7 @@ import { VIGIL_VERSION } from '../core/version.ts';
 import { collectorCommand } from './commands/collector.ts';
 import { configCommand } from './commands/config.ts';
 import { demoCommand } from './commands/demo.ts';
+import { grokCommand } from './commands/grok.ts';
 import { processorCommand } from './commands/processor.ts';
 import { runCommand } from './commands/run.ts';
 import { setupCommand } from './commands/setup.ts';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     setupCommand(),
     demoCommand(),
     configCommand(),
+    grokCommand(),
   ]) {
     program.addCommand(command);
   }

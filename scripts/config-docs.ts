@@ -92,7 +92,7 @@ const NOTES: Record<string, string> = {
   'collector.data_dir':
     'It holds `checkpoints.json` and, for each TCP or TLS syslog listener, its spool in `spool/<protocol>-<address>/`. A relative path is resolved against the working directory.',
   'collector.files[].paths':
-    'Relative patterns are resolved against the working directory. A file renamed to a name that no pattern matches is no longer read, so let the patterns match the first rotated name too (e.g. `/var/log/auth.log*` with `exclude: ["*.gz"]`).',
+    'Relative patterns are resolved against the working directory. A file renamed to a name that no pattern matches (rotation) is read to its end through its open descriptor and then released after `rotate_wait_ms`; a rotated copy that the patterns do match continues the same stream, so nothing is read twice.',
   'collector.files[].exclude': 'Matched against the full path, the path as found, and the file name.',
   'collector.files[].start_at':
     'Applies to files without a checkpoint found when the collector starts; a file that appears later is read from its beginning.',

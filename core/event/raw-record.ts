@@ -71,7 +71,10 @@ export function encodeRecord(record: RawRecord): string {
 }
 
 /** The per-line part of a record inside a bundle. */
-export type BundledRecord = Omit<RawRecord, 'collector' | 'host' | 'stream' | 'dataset' | 'file' | 'listener'>;
+export type BundledRecord = Omit<
+  RawRecord,
+  'collector' | 'host' | 'stream' | 'dataset' | 'file' | 'listener'
+>;
 
 /** Consecutive records of one stream (same dataset, file path and listener) in one Kafka message. */
 export interface RawBundle {

@@ -237,6 +237,16 @@ describe('collector under faults', { timeout: 300_000 }, () => {
       'every file and TCP line in Kafka',
       async () => {
         records = await readTopic(s.topic, await topicMessageCount(s.topic));
+        if (records.length < 5000 + 4000) {
+          const kinds = records.reduce<Record<string, number>>((acc, r) => {
+            acc[r.stream.kind] = (acc[r.stream.kind] ?? 0) + 1;
+            return acc;
+          }, {});
+          console.log(
+            `Waiting: ${JSON.stringify(kinds)}; collector log tail: ${collector.output().slice(-1500)}`,
+          );
+          await new Promise((r) => setTimeout(r, 5000));
+        }
         return records.length >= 5000 + 4000;
       },
       120_000,
