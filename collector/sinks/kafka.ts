@@ -48,6 +48,8 @@ export class KafkaRecordSink implements RecordSink {
   readonly #logger: Logger | undefined;
   #producer: Producer | undefined;
   #connecting: Promise<Producer> | undefined;
+  /** Partitions the current produce request writes to (filled by the partitioner). */
+  readonly #chosenPartitions = new Set<number>();
 
   constructor(kafka: Kafka, config: KafkaConfig, metrics?: Metrics, logger?: Logger) {
     this.#logger = logger;
@@ -111,7 +113,7 @@ export class KafkaRecordSink implements RecordSink {
     if (this.#producer) return this.#producer;
     this.#connecting ??= (async () => {
       const producer = this.#kafka.producer({
-        createPartitioner: cachedKeyPartitioner,
+        createPartitioner: cachedKeyPartitioner(this.#chosenPartitions),
         allowAutoTopicCreation: false,
         idempotent: false,
         maxInFlightRequests: 1,
@@ -186,12 +188,26 @@ export class KafkaRecordSink implements RecordSink {
 
   async #produce(producer: Producer, messages: Message[], bytes: number, records: number): Promise<void> {
     const end = this.#latency?.startTimer();
-    await producer.send({
+    this.#chosenPartitions.clear();
+    const result = await producer.send({
       topic: this.#topic,
       acks: -1,
       compression: this.#compression,
       messages: messages.map(({ key, value, headers }) => ({ key, value, headers })),
     });
+    // kafkajs silently leaves out messages for a partition it has no metadata
+    // for (seen while a broker shuts down) and still resolves. Only a response
+    // for every partition written to counts as acknowledged; otherwise the
+    // whole batch is sent again (record identities make the repeat harmless).
+    const acknowledged = new Set(result.map((r) => r.partition));
+    const missing = [...this.#chosenPartitions].filter((p) => !acknowledged.has(p));
+    if (missing.length > 0) {
+      throw new VigilError(
+        'KAFKA_UNAVAILABLE',
+        `Kafka did not acknowledge partition ${missing.join(', ')} of topic ${this.#topic}; the batch is sent again.`,
+        { retriable: true },
+      );
+    }
     end?.();
     this.#bytes?.inc(bytes);
     this.#messages?.inc(messages.length);
@@ -210,19 +226,26 @@ export class KafkaRecordSink implements RecordSink {
  * remembered per key: all lines of a stream share one key, and hashing it
  * for every record was a large share of the collector's CPU.
  */
-const cachedKeyPartitioner: ICustomPartitioner = () => {
-  const partition = Partitioners.DefaultPartitioner();
-  // One sink produces to one topic, so the key alone identifies the choice.
-  const cache = new Map<string, { partitions: number; chosen: number }>();
-  return (args) => {
-    const key = args.message.key;
-    if (typeof key !== 'string') return partition(args);
-    const partitions = args.partitionMetadata.length;
-    const hit = cache.get(key);
-    if (hit !== undefined && hit.partitions === partitions) return hit.chosen;
-    const chosen = partition(args);
-    if (cache.size > 100_000) cache.clear();
-    cache.set(key, { partitions, chosen });
-    return chosen;
+function cachedKeyPartitioner(written: Set<number>): ICustomPartitioner {
+  return () => {
+    const partition = Partitioners.DefaultPartitioner();
+    // One sink produces to one topic, so the key alone identifies the choice.
+    const cache = new Map<string, { partitions: number; chosen: number }>();
+    const choose: ReturnType<ICustomPartitioner> = (args) => {
+      const key = args.message.key;
+      if (typeof key !== 'string') return partition(args);
+      const partitions = args.partitionMetadata.length;
+      const hit = cache.get(key);
+      if (hit !== undefined && hit.partitions === partitions) return hit.chosen;
+      const chosen = partition(args);
+      if (cache.size > 100_000) cache.clear();
+      cache.set(key, { partitions, chosen });
+      return chosen;
+    };
+    return (args) => {
+      const chosen = choose(args);
+      written.add(chosen);
+      return chosen;
+    };
   };
-};
+}
