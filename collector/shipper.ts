@@ -137,9 +137,10 @@ export class Shipper {
       }
       const batch = this.#takeBatch();
       const shipped = await this.#sendWithRetry(batch.map((e) => e.record));
-      if (!shipped) {
-        // Stopping while the transport is down: these records stay unacknowledged
-        // and are read again on the next start.
+      if (!shipped || this.#stopped) {
+        // Stopping while the transport is down (or a send that outlived the drain
+        // timeout): these records stay unacknowledged and are read again on the
+        // next start — a duplicate at worst, never a loss.
         break;
       }
       this.#sent.inc({ transport: this.#options.sink.name }, batch.length);

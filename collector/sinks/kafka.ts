@@ -201,6 +201,13 @@ export class KafkaRecordSink implements RecordSink {
     // whole batch is sent again (record identities make the repeat harmless).
     const acknowledged = new Set(result.map((r) => r.partition));
     const missing = [...this.#chosenPartitions].filter((p) => !acknowledged.has(p));
+    if (this.#chosenPartitions.size === 0 || acknowledged.size === 0) {
+      throw new VigilError(
+        'KAFKA_UNAVAILABLE',
+        `Kafka returned no acknowledgement for a batch to topic ${this.#topic}; the batch is sent again.`,
+        { retriable: true },
+      );
+    }
     if (missing.length > 0) {
       throw new VigilError(
         'KAFKA_UNAVAILABLE',
