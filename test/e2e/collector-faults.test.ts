@@ -148,6 +148,12 @@ describe('collector under faults', { timeout: 300_000 }, () => {
     await writing;
     // Everything is delivered when the checkpoint reaches the end of the file.
     const size = statSync(s.logFile).size;
+    // The last collector may still be starting when the previous ones already shipped everything.
+    await waitFor(
+      'the last collector to start',
+      () => collector.output().includes('Collector started.'),
+      60_000,
+    );
     await waitFor(
       'the checkpoint to reach the end of the file',
       () => checkpointedBytes(s) === size,
