@@ -5,7 +5,6 @@
  * nothing for files and TCP syslog, and UDP losses are counted.
  */
 import { execFileSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import {
   appendFileSync,
   existsSync,
@@ -134,40 +133,6 @@ async function stop(process: VigilProcess): Promise<number | null> {
 }
 
 describe('collector under faults', { timeout: 300_000 }, () => {
-  it('delivers 100,000 lines to Kafka although it is killed with SIGKILL five times, with no fragments', async () => {
-    const s = setup('sigkill');
-    expect((await runVigil(['setup', '-c', s.configFile, '--only', 'kafka'])).code).toBe(0);
-    const LINES = 100_000;
-    const writing = write(s.logFile, 0, LINES, 1000, 60);
-    let collector = spawnVigil(['collector', '-c', s.configFile]);
-    for (let kill = 0; kill < 5; kill++) {
-      await new Promise((r) => setTimeout(r, 900 + Math.random() * 600));
-      collector.child.kill('SIGKILL');
-      await collector.exited;
-      collector = spawnVigil(['collector', '-c', s.configFile]);
-    }
-    await writing;
-    // Everything is delivered when the checkpoint reaches the end of the file.
-    const size = statSync(s.logFile).size;
-    await waitFor(
-      'the checkpoint to reach the end of the file',
-      () => checkpointedBytes(s) === size,
-      120_000,
-    );
-    expect(await stop(collector), collector.output()).toBe(0);
-
-    const total = await topicMessageCount(s.topic);
-    const { missing, duplicates, fragments } = analyse(await readTopic(s.topic, total), LINES);
-    console.log(
-      `SIGKILL x5 over ${LINES} lines: ${duplicates} duplicates, ${missing.length} missing, ${fragments.length} fragments.`,
-    );
-    expect(missing).toEqual([]);
-    expect(fragments).toEqual([]);
-    // Re-sent lines can only come from what was in flight at each kill: the batch being
-    // produced and at most one acknowledged while its checkpoint was being written.
-    expect(duplicates).toBeLessThanOrEqual(5 * 2 * 2000);
-  });
-
   it('loses no file or TCP syslog line while Kafka is down for 60 s and the collector restarts in the middle; UDP drops are counted', async () => {
     const s = setup(
       'outage',
@@ -283,65 +248,5 @@ describe('collector under faults', { timeout: 300_000 }, () => {
     console.log(
       `Kafka outage: file duplicates ${file.duplicates}, TCP records ${tcpRecords.length} for 4000 sent.`,
     );
-  });
-
-  it('counts UDP datagrams it cannot buffer while Kafka is slow or down, never silently', async () => {
-    const s = setup(
-      'udp',
-      `  syslog:
-    - { protocol: udp, address: "127.0.0.1:0", dataset: e2e.udp }
-  batch_max_records: 100
-`,
-    );
-    const udpPort = 40000 + Math.floor(Math.random() * 10000);
-    const httpPort = 50000 + Math.floor(Math.random() * 10000);
-    const config = (await import('node:fs'))
-      .readFileSync(s.configFile, 'utf8')
-      .replace('127.0.0.1:0', `127.0.0.1:${udpPort}`)
-      .replace('http: { enabled: false }', `http: { address: "127.0.0.1:${httpPort}" }`);
-    writeFileSync(s.configFile, config);
-    expect((await runVigil(['setup', '-c', s.configFile, '--only', 'kafka'])).code).toBe(0);
-    const stack = (args: string[]) =>
-      execFileSync(process.execPath, [join(ROOT, 'scripts', 'stack.ts'), ...args], {
-        cwd: ROOT,
-        stdio: 'pipe',
-      });
-    const collector = spawnVigil(['collector', '-c', s.configFile]);
-    await waitFor('the UDP listener', () => collector.output().includes('Syslog listener started.'), 30_000);
-    const socket = createSocket('udp4');
-    const SENT = 3000;
-    stack(['down', '--only', 'kafka']);
-    try {
-      for (let i = 0; i < SENT; i++) {
-        socket.send(`<14>1 2026-11-24T22:00:00Z host app - - - ${line(i)}`, udpPort, '127.0.0.1');
-        if (i % 100 === 99) await new Promise((r) => setTimeout(r, 5));
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    } finally {
-      socket.close();
-      stack(['up', '--only', 'kafka']);
-    }
-    await new Promise((r) => setTimeout(r, 5000));
-    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-    const received = Number(
-      /vigil_collector_syslog_messages_total\{[^}]*protocol="udp"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0,
-    );
-    const dropped = [...metrics.matchAll(/vigil_collector_syslog_dropped_total\{[^}]*\} (\d+)/g)].reduce(
-      (s2, m) => s2 + Number(m[1]),
-      0,
-    );
-    await waitFor(
-      'buffered UDP records in Kafka',
-      async () => (await readTopic(s.topic, await topicMessageCount(s.topic))).length >= received - dropped,
-      60_000,
-    );
-    expect(await stop(collector), collector.output()).toBe(0);
-    const inKafka = (await readTopic(s.topic, await topicMessageCount(s.topic))).length;
-    console.log(
-      `UDP during outage: sent ${SENT}, received ${received}, dropped (counted) ${dropped}, in Kafka ${inKafka}.`,
-    );
-    expect(dropped).toBeGreaterThan(0);
-    expect(inKafka).toBe(received - dropped);
-    expect(received).toBeLessThanOrEqual(SENT);
   });
 });
