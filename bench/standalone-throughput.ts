@@ -22,6 +22,7 @@ import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { addStandalone, createRuntime, loadConfig } from '../bin/runtime.ts';
 import { silentLogger } from '../core/log.ts';
+import { readSourceLines, writeRepeatedLines } from './inputs.ts';
 import { type Measurement, measure, median } from './measure.ts';
 
 /** Read size of the baseline; the same as the FileSource's chunk, so both read alike. */
@@ -95,14 +96,15 @@ export async function standaloneThroughput(
   options: StandaloneThroughputOptions,
 ): Promise<StandaloneThroughputResult> {
   const say = options.progress ?? (() => {});
-  const sourceLines = await readLines(options.source);
+  const sourceLines = await readSourceLines(options.source);
+  await mkdir(join(options.workDir, 'input'), { recursive: true });
   const input = join(options.workDir, 'input', 'access.log');
-  const inputBytes = await writeRepeated(sourceLines, options.lines, input);
+  const inputBytes = await writeRepeatedLines(sourceLines, options.lines, input);
   say(`Input: ${options.lines} lines (${inputBytes} bytes) from ${sourceLines.length} source lines.`);
 
   if (options.warmupLines > 0) {
     const warmupInput = join(options.workDir, 'input', 'warmup.log');
-    await writeRepeated(sourceLines, options.warmupLines, warmupInput);
+    await writeRepeatedLines(sourceLines, options.warmupLines, warmupInput);
     await runOnce('baseline', warmupInput, options.warmupLines, join(options.workDir, 'warmup-baseline'));
     await runOnce('vigil', warmupInput, options.warmupLines, join(options.workDir, 'warmup-vigil'));
     say(`Warm-up round of ${options.warmupLines} lines done (not counted).`);
@@ -270,40 +272,6 @@ function summarize(pipeline: Pipeline, runs: readonly Run[]): PipelineSummary {
   };
 }
 
-async function readLines(file: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new Error(`Cannot read the benchmark input ${file}: ${(error as Error).message}`, { cause: error });
-  }
-  const lines = text.split('\n').filter((line) => line !== '');
-  if (lines.length === 0) throw new Error(`The benchmark input ${file} has no lines.`);
-  return lines;
-}
-
-/** Writes `count` lines, cycling through `lines`; returns the file's size in bytes. */
-async function writeRepeated(lines: readonly string[], count: number, file: string): Promise<number> {
-  await mkdir(join(file, '..'), { recursive: true });
-  const out = await open(file, 'w');
-  let bytes = 0;
-  try {
-    const block = 10_000;
-    for (let written = 0; written < count; written += block) {
-      const part: string[] = [];
-      for (let i = written; i < Math.min(count, written + block); i++)
-        part.push(lines[i % lines.length] as string);
-      const text = `${part.join('\n')}\n`;
-      bytes += Buffer.byteLength(text);
-      await out.write(text);
-    }
-  } finally {
-    await out.close();
-  }
-  return bytes;
-}
-
-/** Fails unless the files hold exactly `expected` lines together. */
 async function expectLines(expected: number, files: readonly string[]): Promise<void> {
   let count = 0;
   for (const file of files) {
