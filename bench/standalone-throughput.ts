@@ -18,7 +18,7 @@
  * noise from a shared machine falls on both; medians are reported.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addStandalone, createRuntime, loadConfig } from '../bin/runtime.ts';
 import { silentLogger } from '../core/log.ts';
