@@ -6,131 +6,24 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import {
-  appendFileSync,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RawRecord } from '../../core/event/raw-record.ts';
-import { ROOT, runVigil, spawnVigil, type VigilProcess, waitFor } from '../helpers/cli.ts';
-import { deleteTopics, readTopic, TopicRecords, topicMessageCount } from '../helpers/kafka-topic.ts';
-import { KAFKA_BROKERS, uniqueName } from '../helpers/services.ts';
+import { ROOT, runVigil, spawnVigil, waitFor } from '../helpers/cli.ts';
+import {
+  analyse,
+  checkpointedBytes,
+  cleanupFaultSetups,
+  LINE,
+  line,
+  setup,
+  stop,
+  write,
+} from '../helpers/collector-faults.ts';
+import { readTopic, TopicRecords, topicMessageCount } from '../helpers/kafka-topic.ts';
 
-const dirs: string[] = [];
-const topics: string[] = [];
-
-afterAll(async () => {
-  await deleteTopics(topics);
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-interface Setup {
-  dir: string;
-  configFile: string;
-  topic: string;
-  logFile: string;
-}
-
-function setup(name: string, extra = ''): Setup {
-  const dir = mkdtempSync(join(tmpdir(), `vigil-${name}-`));
-  dirs.push(dir);
-  const prefix = uniqueName(`e2e-${name}`);
-  topics.push(...['raw', 'signals', 'alerts', 'dlq'].map((t) => `${prefix}.${t}`));
-  const logFile = join(dir, 'app.log');
-  writeFileSync(logFile, '');
-  const configFile = join(dir, 'vigil.yaml');
-  writeFileSync(
-    configFile,
-    `kafka:
-  brokers: ${JSON.stringify(KAFKA_BROKERS)}
-  partitions: 3
-  request_timeout_ms: 5000
-  topics: { raw: ${prefix}.raw, signals: ${prefix}.signals, alerts: ${prefix}.alerts, dlq: ${prefix}.dlq }
-http: { enabled: false }
-collector:
-  id: ${name}
-  data_dir: ${join(dir, 'state')}
-  poll_interval_ms: 50
-  files:
-    - paths: [${JSON.stringify(logFile)}]
-      dataset: e2e.faults
-${extra}`,
-  );
-  return { dir, configFile, topic: `${prefix}.raw`, logFile };
-}
-
-/** Highest acknowledged offset the collector has made durable, over all streams. */
-function checkpointedBytes(s: Setup): number {
-  const file = join(s.dir, 'state', 'checkpoints.json');
-  if (!existsSync(file)) return 0;
-  try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { streams: Record<string, { offset: number }> };
-    return Math.max(0, ...Object.values(parsed.streams).map((c) => c.offset));
-  } catch {
-    return 0;
-  }
-}
-
-function line(n: number): string {
-  return `line ${String(n).padStart(6, '0')} ${'x'.repeat(60 + (n % 40))}`;
-}
-
-const LINE = /^line (\d{6}) x{60,99}$/;
-
-/** Appends `total` numbered lines in chunks; a chunk may end mid-line, as real writers do. */
-async function write(
-  file: string,
-  from: number,
-  total: number,
-  chunkLines: number,
-  pauseMs: number,
-): Promise<void> {
-  let carry = '';
-  for (let i = from; i < from + total; i += chunkLines) {
-    const text =
-      carry +
-      Array.from({ length: Math.min(chunkLines, from + total - i) }, (_, k) => `${line(i + k)}\n`).join('');
-    // Hold back half of the last line so that the file often ends with a partial line.
-    const cut = text.length - Math.floor(line(0).length / 2);
-    const last = i + chunkLines >= from + total;
-    appendFileSync(file, last ? text : text.slice(0, cut));
-    carry = last ? '' : text.slice(cut);
-    await new Promise((r) => setTimeout(r, pauseMs));
-  }
-}
-
-function analyse(
-  records: RawRecord[],
-  expected: number,
-): { missing: number[]; duplicates: number; fragments: string[] } {
-  const seen = new Map<number, number>();
-  const fragments: string[] = [];
-  for (const record of records) {
-    const match = LINE.exec(record.line);
-    if (!match) {
-      fragments.push(record.line);
-      continue;
-    }
-    const n = Number(match[1]);
-    seen.set(n, (seen.get(n) ?? 0) + 1);
-  }
-  const missing: number[] = [];
-  for (let n = 0; n < expected; n++) if (!seen.has(n)) missing.push(n);
-  const duplicates = [...seen.values()].reduce((sum, c) => sum + c - 1, 0);
-  return { missing, duplicates, fragments };
-}
-
-async function stop(process: VigilProcess): Promise<number | null> {
-  process.child.kill('SIGTERM');
-  return process.exited;
-}
+afterAll(cleanupFaultSetups);
 
 describe('collector under faults', { timeout: 300_000 }, () => {
   it('delivers 100,000 lines to Kafka although it is killed with SIGKILL five times, with no fragments', async () => {
