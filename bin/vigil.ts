@@ -14,6 +14,9 @@ import { processorCommand } from './commands/processor.ts';
 import { runCommand } from './commands/run.ts';
 import { setupCommand } from './commands/setup.ts';
 
+/** How long the process may linger after a command finished before it exits anyway. */
+const EXIT_GRACE_MS = 2000;
+
 export function buildProgram(): Command {
   const program = new Command('vigil')
     .description(
@@ -74,4 +77,8 @@ export async function main(argv: string[]): Promise<number> {
 if (import.meta.main) {
   const code = await main(process.argv.slice(2));
   process.exitCode = code;
+  // Everything is stopped and saved by now. A client library that keeps
+  // retrying a connection in the background (kafkajs with a broker down)
+  // must not keep the process alive: exit after a short grace period.
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
 }

@@ -33,6 +33,8 @@ export interface ShipperOptions {
 interface Group {
   remaining: number;
   onAck: () => void;
+  /** The input the records came from (one push comes from one input), as a metric label. */
+  input: string;
 }
 
 interface Entry {
@@ -53,6 +55,8 @@ export class Shipper {
   #stopped = false;
   #lastSendOk = true;
   readonly #sent;
+  readonly #sentByInput;
+  readonly #sentBytesByInput;
   readonly #failures;
   readonly #buffered;
 
@@ -63,6 +67,16 @@ export class Shipper {
       'vigil_collector_records_shipped_total',
       'Records accepted by the transport.',
       ['transport'],
+    );
+    this.#sentByInput = metrics.counter(
+      'vigil_collector_sent_records_total',
+      'Records acknowledged by the transport, by input (file:<dataset> or <protocol>://<listener>).',
+      ['input'],
+    );
+    this.#sentBytesByInput = metrics.counter(
+      'vigil_collector_sent_bytes_total',
+      'Bytes of lines acknowledged by the transport, by input.',
+      ['input'],
     );
     this.#failures = metrics.counter(
       'vigil_collector_ship_failures_total',
@@ -75,6 +89,11 @@ export class Shipper {
   /** True while the last send attempt succeeded (used for readiness). */
   get healthy(): boolean {
     return this.#lastSendOk;
+  }
+
+  /** True once `stop` was called: `push` accepts nothing more. */
+  get stopping(): boolean {
+    return this.#stopping;
   }
 
   get buffered(): number {
@@ -106,7 +125,7 @@ export class Shipper {
       await new Promise<void>((resolve) => this.#waitingForRoom.push(resolve));
     }
     if (this.#stopping) return;
-    const group: Group = { remaining: records.length, onAck };
+    const group: Group = { remaining: records.length, onAck, input: inputLabel(records[0] as RawRecord) };
     for (const record of records) {
       this.#buffer.push({ record, group });
       this.#bufferedBytes += record.line.length;
@@ -144,9 +163,19 @@ export class Shipper {
         break;
       }
       this.#sent.inc({ transport: this.#options.sink.name }, batch.length);
+      const perInput = new Map<string, { records: number; bytes: number }>();
       for (const entry of batch) {
+        const counts = perInput.get(entry.group.input);
+        if (counts) {
+          counts.records += 1;
+          counts.bytes += entry.record.line.length;
+        } else perInput.set(entry.group.input, { records: 1, bytes: entry.record.line.length });
         entry.group.remaining -= 1;
         if (entry.group.remaining === 0) entry.group.onAck();
+      }
+      for (const [input, counts] of perInput) {
+        this.#sentByInput.inc({ input }, counts.records);
+        this.#sentBytesByInput.inc({ input }, counts.bytes);
       }
       const waiting = this.#waitingForRoom;
       this.#waitingForRoom = [];
@@ -236,4 +265,10 @@ export class Shipper {
     clearTimeout(timer);
     this.#stopped = true;
   }
+}
+
+/** The input a record came from, as used in metric labels: `file:<dataset>` or `<protocol>://<listener>`. */
+export function inputLabel(record: RawRecord): string {
+  if (record.listener) return `${record.listener.protocol}://${record.listener.address}`;
+  return `${record.stream.kind}:${record.dataset}`;
 }

@@ -27,6 +27,18 @@ import type { SyslogCounters } from './syslog-source.ts';
 
 const READ_BATCH = 1000;
 const CERT_CHECK_MS = 2000;
+/** At shutdown, a connection that sent nothing for this long is closed. */
+const STOP_QUIET_MS = 300;
+/** At shutdown, the longest wait for senders to finish what they sent. */
+const STOP_DRAIN_MS = 5000;
+
+interface Connection {
+  /** Last time bytes arrived or a spool write finished. */
+  lastActivity: number;
+  /** The spool write in progress (the socket is paused meanwhile). */
+  writing: Promise<void>;
+  busy: boolean;
+}
 
 export class TcpListener {
   readonly #context: SyslogRecordContext;
@@ -35,7 +47,7 @@ export class TcpListener {
   readonly #counters: SyslogCounters;
   readonly #problems: RateLimitedLog;
   readonly #spool: DiskSpool<RawRecord>;
-  readonly #sockets = new Set<Socket>();
+  readonly #sockets = new Map<Socket, Connection>();
   readonly #abort = new AbortController();
   #server: Server | undefined;
   #reader: Promise<void> | undefined;
@@ -147,11 +159,11 @@ export class TcpListener {
   #onConnection(socket: Socket): void {
     const { input } = this.#context;
     const labels = { listener: input.address, protocol: input.protocol };
-    this.#sockets.add(socket);
+    const connection: Connection = { lastActivity: Date.now(), writing: Promise.resolve(), busy: false };
+    this.#sockets.set(socket, connection);
     this.#counters.connections.inc(labels);
     const peer = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
     const decoder = new FrameDecoder({ maxFrameBytes: input.max_frame_bytes, mode: input.framing });
-    let writing: Promise<void> = Promise.resolve();
     socket.setTimeout(input.idle_timeout_ms);
     socket.on('timeout', () => {
       this.#counters.closed.inc({ ...labels, reason: 'idle' });
@@ -166,10 +178,13 @@ export class TcpListener {
       const records = frames.map((f) => syslogRecord(this.#context, f.bytes, 0, peer, f.flags));
       this.#counters.received.inc(labels, records.length);
       socket.pause();
-      writing = writing
+      connection.busy = true;
+      connection.writing = connection.writing
         .then(() => this.#spool.append(records))
         .then(
           () => {
+            connection.busy = false;
+            connection.lastActivity = Date.now();
             if (!socket.destroyed) socket.resume();
           },
           (error: unknown) => {
@@ -180,11 +195,13 @@ export class TcpListener {
                 err: error,
               },
             );
+            connection.busy = false;
             socket.destroy();
           },
         );
     };
     socket.on('data', (chunk: Buffer) => {
+      connection.lastActivity = Date.now();
       this.#counters.bytes.inc(labels, chunk.length);
       const frames: Array<{ bytes: Buffer; flags: string[] }> = [];
       for (const result of decoder.push(chunk)) {
@@ -207,7 +224,7 @@ export class TcpListener {
         .end()
         .flatMap((r) => ('error' in r ? [] : [{ bytes: r.frame, flags: frameFlags(r) }]));
       accept(frames);
-      void writing.then(() => socket.end());
+      void connection.writing.then(() => socket.end());
     });
   }
 
@@ -229,6 +246,8 @@ export class TcpListener {
         const records = entries.map(({ seq, entry }) => ({ ...entry, offset: seq }));
         const last = (entries[entries.length - 1] as { seq: number }).seq;
         await this.#shipper.push(records, () => this.#spool.ack(last));
+        // A stopping shipper takes nothing more; the rest waits in the spool.
+        if (this.#shipper.stopping) break;
       } catch (error) {
         if (signal.aborted) break;
         this.#logger.error({ err: error }, 'Reading the syslog spool failed; retrying.');
@@ -243,11 +262,52 @@ export class TcpListener {
     this.#server = undefined;
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of this.#sockets) socket.destroy();
+      await this.#drainConnections();
+      const { input } = this.#context;
+      const writes: Array<Promise<void>> = [];
+      for (const [socket, connection] of this.#sockets) {
+        this.#counters.closed.inc({ listener: input.address, protocol: input.protocol, reason: 'shutdown' });
+        socket.destroy();
+        writes.push(connection.writing);
+      }
+      // Frames already taken from a socket finish their spool write (a full
+      // spool with when_full: block is released by close, so do not wait forever).
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(writes),
+        new Promise((r) => {
+          timer = setTimeout(r, STOP_DRAIN_MS);
+        }),
+      ]);
+      clearTimeout(timer);
       await closed;
     }
     this.#abort.abort();
     await this.#reader;
+  }
+
+  /**
+   * Syslog over TCP has no acknowledgements: what a sender wrote before the
+   * shutdown may still sit in the socket's receive buffer. Read on until each
+   * sender is done (it closed, or sent nothing for a moment), within a bound,
+   * so a restart does not throw those messages away.
+   */
+  async #drainConnections(): Promise<void> {
+    const deadline = Date.now() + STOP_DRAIN_MS;
+    while (Date.now() < deadline) {
+      const now = Date.now();
+      let active = false;
+      for (const [socket, connection] of this.#sockets) {
+        if (socket.destroyed) continue;
+        if (connection.busy || now - connection.lastActivity < STOP_QUIET_MS) active = true;
+      }
+      if (!active) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    this.#logger.warn(
+      { connections: this.#sockets.size },
+      'Syslog senders kept sending during shutdown; their connections are closed now.',
+    );
   }
 
   /** Called after the shipper drained: releases the spool's files. */
