@@ -15,6 +15,7 @@ import type { Logger } from '../core/log.ts';
 import type { Metrics } from '../core/telemetry/metrics.ts';
 import type { BatchHandler } from '../core/transport/record-transport.ts';
 import { buildEvent } from './event-builder.ts';
+import { Pipelines } from './pipeline/pipelines.ts';
 import type { DeadLetter, DeadLetterSink, EventSink, IndexRequest } from './sinks/event-sink.ts';
 
 /** Where a processor's records come from: Kafka or the in-process queue. */
@@ -44,6 +45,7 @@ export class Processor implements Component {
   readonly #logger: Logger;
   readonly #abort = new AbortController();
   readonly #indexPrefix: string;
+  readonly #pipelines: Pipelines;
   #running = false;
   readonly #processed;
   readonly #deadLettered;
@@ -52,6 +54,16 @@ export class Processor implements Component {
     this.#options = options;
     this.#logger = options.logger.child({ component: 'processor' });
     this.#indexPrefix = options.config.opensearch?.index_prefix ?? 'vigil';
+    const processor = options.config.processor;
+    // Broken pipelines stop the start here, with every problem listed.
+    this.#pipelines = new Pipelines({
+      userPaths: processor.pipelines_dir === undefined ? [] : [processor.pipelines_dir],
+      patternsDir: processor.patterns_dir,
+      builtin: processor.builtin_pipelines,
+      reloadIntervalMs: processor.reload_interval_ms,
+      metrics: options.metrics,
+      logger: this.#logger,
+    });
     this.#processed = options.metrics.counter('vigil_processor_records_total', 'Raw records processed.');
     this.#deadLettered = options.metrics.counter(
       'vigil_processor_dead_letters_total',
@@ -69,6 +81,7 @@ export class Processor implements Component {
     await sink.start();
     await dlq.start();
     await input.start(this.handle, (entries) => this.#deadLetter(entries));
+    this.#pipelines.start();
     this.#running = true;
     this.#logger.info({ input: input.name, sink: sink.name, dlq: dlq.name }, 'Processor started.');
   }
@@ -76,15 +89,19 @@ export class Processor implements Component {
   /** Processes one batch; resolves when every record is indexed or dead-lettered. */
   readonly handle: BatchHandler = async (records) => {
     const keepOriginal = this.#options.config.processor.keep_original;
-    const requests: IndexRequest[] = records.map((record: RawRecord) => {
+    const pipelines = this.#pipelines.current;
+    const ingested = new Date().toISOString();
+    const requests: IndexRequest[] = [];
+    for (const record of records as RawRecord[]) {
       const event = buildEvent(record, { keepOriginal });
-      event.event.ingested = new Date().toISOString();
-      return {
+      if (pipelines.process(record, event) === 'dropped') continue;
+      event.event.ingested = ingested;
+      requests.push({
         id: eventId(record),
         index: indexFor(this.#indexPrefix, record.dataset, event['@timestamp']),
         event,
-      };
-    });
+      });
+    }
     const rejections = await this.#options.sink.write(requests, this.#abort.signal);
     if (rejections.length > 0) {
       const now = new Date().toISOString();
@@ -123,6 +140,7 @@ export class Processor implements Component {
     const giveUp = setTimeout(() => this.#abort.abort(), STOP_GRACE_MS);
     await this.#options.input.stop();
     clearTimeout(giveUp);
+    this.#pipelines.stop();
     this.#abort.abort();
     await this.#options.dlq.stop();
     await this.#options.sink.stop();

@@ -287,7 +287,8 @@ function editDistance(a: string, b: string): number {
   return row[b.length] as number;
 }
 
-function findOffset(root: unknown, path: KeyPath, key?: string): number | undefined {
+/** Offset in the YAML text of the node at `path` (or of `key` in it); undefined when not found. */
+export function findOffset(root: unknown, path: KeyPath, key?: string): number | undefined {
   let node = root as Node | null | undefined;
   let best: number | undefined = node?.range?.[0];
   const walk = key === undefined ? path : [...path, key];

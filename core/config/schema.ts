@@ -288,7 +288,23 @@ export const processorSchema = z
     pipelines_dir: z
       .string()
       .optional()
-      .describe('Folder of user pipelines; built-in pipelines always load.'),
+      .describe(
+        'Folder (or file) of your pipeline YAML files; they are tried before the built-in ones and replace a built-in pipeline with the same id.',
+      ),
+    patterns_dir: z
+      .string()
+      .optional()
+      .describe('Folder of your grok pattern files (logstash format), loaded after the built-in ones.'),
+    builtin_pipelines: z
+      .boolean()
+      .default(true)
+      .describe("Use Vigil's built-in pipelines (syslog, sshd, sudo, web servers, firewalls, …); default true."),
+    reload_interval_ms: z
+      .number()
+      .int()
+      .min(0)
+      .default(2000)
+      .describe('How often your pipeline and pattern files are checked for changes and reloaded; 0 turns it off.'),
     output_dir: z
       .string()
       .default('.vigil/events')

@@ -1,0 +1,52 @@
+/**
+ * Step conditions (`if:`) and their evaluation. A condition is a map of
+ * field → expected value; every entry must hold. The expected value is a
+ * scalar (equal), a list (any of them), or `{ exists: true|false }`. When the
+ * field holds an array, the entry holds if any element is expected.
+ */
+import { z } from 'zod';
+import type { EcsEvent } from '../event-builder.ts';
+import { type FieldPath, fieldPath, getField } from './fields.ts';
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+export const conditionSchema = z
+  .record(z.string(), z.union([scalar, z.array(scalar).min(1), z.strictObject({ exists: z.boolean() })]))
+  .describe(
+    'Runs the step only when every listed field has the given value (a list: any of them; `{ exists: true }`: is set).',
+  );
+
+export type ConditionConfig = z.output<typeof conditionSchema>;
+
+type Test = (value: unknown) => boolean;
+
+interface Clause {
+  path: FieldPath;
+  test: Test;
+}
+
+export type Condition = (event: EcsEvent) => boolean;
+
+export function compileCondition(config: ConditionConfig): Condition {
+  const clauses: Clause[] = Object.entries(config).map(([field, expected]) => ({
+    path: fieldPath(field),
+    test: compileTest(expected),
+  }));
+  if (clauses.length === 1) {
+    const { path, test } = clauses[0] as Clause;
+    return (event) => test(getField(event, path));
+  }
+  return (event) => {
+    for (const clause of clauses) if (!clause.test(getField(event, clause.path))) return false;
+    return true;
+  };
+}
+
+function compileTest(expected: ConditionConfig[string]): Test {
+  if (typeof expected === 'object' && !Array.isArray(expected)) {
+    return expected.exists ? (v) => v !== undefined && v !== null : (v) => v === undefined || v === null;
+  }
+  const values = new Set<unknown>(Array.isArray(expected) ? expected : [expected]);
+  const one = (v: unknown) => values.has(v) || (typeof v === 'number' && values.has(String(v)));
+  return (v) => (Array.isArray(v) ? v.some(one) : one(v));
+}
