@@ -15,6 +15,17 @@ export function eventTemplateName(prefix: string): string {
 
 export function eventIndexTemplate(config: Pick<OpenSearchConfig, 'index_prefix' | 'index_replicas'>) {
   const keyword = { type: 'keyword', ignore_above: 1024 };
+  const endpoint = {
+    properties: {
+      ip: { type: 'ip' },
+      port: { type: 'long' },
+      bytes: { type: 'long' },
+      packets: { type: 'long' },
+      address: keyword,
+      domain: keyword,
+      mac: keyword,
+    },
+  };
   return {
     index_patterns: [`${config.index_prefix}-*`],
     priority: 100,
@@ -40,6 +51,14 @@ export function eventIndexTemplate(config: Pick<OpenSearchConfig, 'index_prefix'
               category: keyword,
               type: keyword,
               outcome: keyword,
+              action: keyword,
+              kind: keyword,
+              module: keyword,
+              code: keyword,
+              severity: { type: 'long' },
+              duration: { type: 'long' },
+              start: { type: 'date' },
+              end: { type: 'date' },
             },
           },
           host: { properties: { name: keyword, ip: { type: 'ip' } } },
@@ -60,11 +79,34 @@ export function eventIndexTemplate(config: Pick<OpenSearchConfig, 'index_prefix'
             },
           },
           process: { properties: { name: keyword, pid: { type: 'long' } } },
-          source: { properties: { ip: { type: 'ip' }, port: { type: 'long' } } },
-          destination: { properties: { ip: { type: 'ip' }, port: { type: 'long' } } },
+          source: endpoint,
+          destination: endpoint,
+          client: endpoint,
+          server: endpoint,
+          observer: { properties: { ip: { type: 'ip' }, hostname: keyword } },
+          related: { properties: { ip: { type: 'ip' }, user: keyword, hosts: keyword, hash: keyword } },
+          http: {
+            properties: {
+              request: { properties: { method: keyword, referrer: keyword, bytes: { type: 'long' } } },
+              response: {
+                properties: {
+                  status_code: { type: 'long' },
+                  bytes: { type: 'long' },
+                  body: { properties: { bytes: { type: 'long' } } },
+                },
+              },
+              version: keyword,
+            },
+          },
+          url: { properties: { original: keyword, path: keyword, query: keyword, domain: keyword } },
+          user_agent: { properties: { original: keyword, name: keyword, version: keyword } },
+          user: { properties: { name: keyword, id: keyword } },
+          network: { properties: { transport: keyword, protocol: keyword, bytes: { type: 'long' } } },
           vigil: {
             properties: {
               record: { properties: { id: keyword, offset: { type: 'long' }, stream: keyword } },
+              pipeline: keyword,
+              failures: keyword,
               original_base64: { type: 'binary' },
             },
           },
