@@ -53,7 +53,7 @@ export interface StepDefinition<S extends z.ZodType = z.ZodType> {
 
 /** Limits every step honours for one event (hostile input). */
 export interface EventLimits {
-  /** Longest string a parser works on; longer ones are not parsed (failure `too_long`). */
+  /** Longest string a parser works on; longer ones are not parsed (failure `too long`). */
   maxFieldBytes: number;
   /** Deepest nesting a JSON parser accepts. */
   maxDepth: number;

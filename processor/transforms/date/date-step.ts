@@ -1,0 +1,606 @@
+/**
+ * The `date` pipeline step: reads the event's own time from a field and
+ * writes it to `@timestamp` (or `target`) as ISO 8601 UTC with milliseconds,
+ * e.g. `2024-01-15T12:00:00.000Z`.
+ *
+ *   - date: { field: timestamp, formats: [RFC3164, ISO8601], timezone: Europe/Berlin }
+ *
+ * Formats are tried in order; the first that matches wins, and when none
+ * does the step fails with `no format matched`. Named formats:
+ *
+ * | Name       | Example                                                      |
+ * | ---------- | ------------------------------------------------------------ |
+ * | `ISO8601`  | `2024-01-15T12:00:00Z`, `2024-01-15 12:00:00.123456+01:00`, `2024-01-15` |
+ * | `UNIX`     | `1705320000`, `1705320000.123` (seconds; a number field too)  |
+ * | `UNIX_MS`  | `1705320000123` (milliseconds; a number field too)            |
+ * | `RFC3164`  | `Jan 15 12:00:00`, `Jan  5 12:00:00` (syslog, no year)        |
+ * | `HTTPDATE` | `15/Jan/2024:12:00:00 +0100` (Apache and common log format)   |
+ *
+ * Any other format is a pattern of these letters (Joda/Logstash style):
+ * `yyyy` year, `yy` year 1969–2068, `MM`/`M` month (2 / 1–2 digits), `MMM`
+ * English month abbreviation (any case), `dd`/`d` day, `HH`/`H` hour 0–23,
+ * `mm`/`m` minute, `ss`/`s` second, `S`… fraction of a second (1–9 digits,
+ * however many S), `Z`/`ZZ` offset (`+0100`, `+01:00`, `+01`, `Z`), `EEE` an
+ * English day name (not checked). Text in single quotes is literal (`''` is
+ * a quote), other characters stand for themselves, and a space matches all
+ * the spaces there are, at least one (syslog pads days with a space). Other
+ * letters are refused.
+ * Each pattern is compiled once into a regular expression.
+ *
+ * A date without an offset is read in `timezone`, daylight saving time
+ * included (a time that falls in the gap of a spring-forward is moved on by
+ * the gap, a time that occurs twice in a fall-back is the first of the two).
+ * A date without a year gets the year that puts it at most one day in the
+ * future: a December line read in January belongs to last year.
+ */
+import { z } from 'zod';
+import { deleteField, type FieldPath, fieldPath, getField, setField } from '../../pipeline/fields.ts';
+import type { PipelineStep, StepDefinition, StepResult } from '../../pipeline/step.ts';
+import { DEFAULT_LIMITS } from '../../pipeline/step.ts';
+
+const fieldName = z.string().superRefine((name, ctx) => {
+  try {
+    fieldPath(name);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const schema = z.strictObject({
+  field: fieldName
+    .default('timestamp')
+    .describe('Field holding the date text (or a number for UNIX formats); default `timestamp`.'),
+  formats: z
+    .array(
+      z.string().superRefine((format, ctx) => {
+        try {
+          compileFormat(format);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        }
+      }),
+    )
+    .min(1)
+    .describe(
+      'Formats tried in order: `ISO8601`, `UNIX`, `UNIX_MS`, `RFC3164`, `HTTPDATE` or a pattern such as `dd/MMM/yyyy:HH:mm:ss Z`; required.',
+    ),
+  timezone: z
+    .string()
+    .refine(isTimeZone, 'expected an IANA time zone such as "UTC" or "Europe/Berlin"')
+    .default('UTC')
+    .describe(
+      'Time zone of dates that carry no offset, an IANA name such as `Europe/Berlin`; default `UTC`.',
+    ),
+  target: fieldName
+    .default('@timestamp')
+    .describe('Field that receives the date as ISO 8601 UTC with milliseconds; default `@timestamp`.'),
+  remove_field: z
+    .boolean()
+    .default(false)
+    .describe('Remove the source field once its date is parsed; default false.'),
+});
+
+type DateConfig = z.output<typeof schema>;
+
+const MISSING = { failure: 'field missing' } as const;
+const TOO_LONG = { failure: 'too long' } as const;
+const NO_MATCH = { failure: 'no format matched' } as const;
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+/** 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the dates ISO 8601 writes with four digits. */
+const MIN_MS = -62_167_219_200_000;
+const MAX_MS = 253_402_300_799_999;
+/** 400 Gregorian years, in milliseconds (146,097 days). */
+const CYCLE_MS = 146_097 * DAY_MS;
+
+// ---------------------------------------------------------------------------
+// Civil time and time zones.
+
+function daysInMonth(year: number, month: number): number {
+  if (month !== 2) return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+}
+
+/** Milliseconds of a wall-clock time read as UTC; NaN when a part is out of range. */
+function civil(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  ms: number,
+): number {
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
+  if (hour > 23 || minute > 59 || second > 59) return Number.NaN;
+  // Date.UTC reads years 0–99 as 1900–1999: go 400 years up and back.
+  if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  return Date.UTC(year + 400, month - 1, day, hour, minute, second, ms) - CYCLE_MS;
+}
+
+interface Zone {
+  /** Offset from UTC (local minus UTC, in ms) at an instant. */
+  offsetAt(utcMs: number): number;
+  /** The instant of a wall-clock time of the zone (given as if it were UTC). */
+  toUtc(localMs: number): number;
+}
+
+const UTC_ZONE: Zone = { offsetAt: () => 0, toUtc: (localMs) => localMs };
+
+/** An IANA zone; offsets come from Intl and are cached per minute. */
+class IanaZone implements Zone {
+  readonly format: Intl.DateTimeFormat;
+  readonly offsets = new Map<number, number>();
+
+  constructor(name: string) {
+    this.format = new Intl.DateTimeFormat('en-US', {
+      timeZone: name,
+      hourCycle: 'h23',
+      era: 'short',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+  }
+
+  offsetAt(utcMs: number): number {
+    const minute = Math.floor(utcMs / MINUTE_MS);
+    let offset = this.offsets.get(minute);
+    if (offset === undefined) {
+      if (this.offsets.size >= 4096) this.offsets.clear();
+      offset = this.compute(minute * MINUTE_MS);
+      this.offsets.set(minute, offset);
+    }
+    return offset;
+  }
+
+  toUtc(localMs: number): number {
+    const before = this.offsetAt(localMs - DAY_MS);
+    const after = this.offsetAt(localMs + DAY_MS);
+    if (before === after) return localMs - before;
+    // A transition within a day: the wall time may exist twice (fall back) or not at all (spring forward).
+    const early = localMs - before;
+    const late = localMs - after;
+    const earlyExists = this.offsetAt(early) === before;
+    const lateExists = this.offsetAt(late) === after;
+    if (earlyExists && lateExists) return Math.min(early, late);
+    if (earlyExists) return early;
+    if (lateExists) return late;
+    return localMs - before;
+  }
+
+  private compute(utcMs: number): number {
+    let year = 0;
+    let month = 1;
+    let day = 1;
+    let hour = 0;
+    let minute = 0;
+    let second = 0;
+    let bc = false;
+    for (const part of this.format.formatToParts(utcMs)) {
+      switch (part.type) {
+        case 'year':
+          year = Number(part.value);
+          break;
+        case 'month':
+          month = Number(part.value);
+          break;
+        case 'day':
+          day = Number(part.value);
+          break;
+        case 'hour':
+          hour = Number(part.value) % 24;
+          break;
+        case 'minute':
+          minute = Number(part.value);
+          break;
+        case 'second':
+          second = Number(part.value);
+          break;
+        case 'era':
+          bc = part.value.startsWith('B');
+          break;
+      }
+    }
+    if (bc) year = 1 - year;
+    return civil(year, month, day, hour, minute, second, 0) - utcMs;
+  }
+}
+
+const ZONES = new Map<string, Zone>();
+const UTC_NAMES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Etc/UCT', 'UCT', 'Etc/Zulu', 'Zulu']);
+
+function zoneFor(name: string): Zone {
+  const resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  if (UTC_NAMES.has(resolved)) return UTC_ZONE;
+  let zone = ZONES.get(resolved);
+  if (zone === undefined) {
+    zone = new IanaZone(resolved);
+    ZONES.set(resolved, zone);
+  }
+  return zone;
+}
+
+// ---------------------------------------------------------------------------
+// Pieces of date text.
+
+/** `jan` … `dec` as a number made of the three lowercased letters. */
+const MONTHS = new Map<number, number>(
+  ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'].map((name, i) => [
+    monthKey(name),
+    i + 1,
+  ]),
+);
+
+function monthKey(text: string): number {
+  return (
+    ((text.charCodeAt(0) | 0x20) << 16) | ((text.charCodeAt(1) | 0x20) << 8) | (text.charCodeAt(2) | 0x20)
+  );
+}
+
+/** Milliseconds of a fraction of a second written as digits (`5` → 500, `123456` → 123). */
+function fractionMs(digits: string | undefined): number {
+  if (digits === undefined) return 0;
+  let ms = 0;
+  for (let i = 0; i < 3; i++) ms = ms * 10 + (i < digits.length ? digits.charCodeAt(i) - 0x30 : 0);
+  return ms;
+}
+
+/** `Z`, `+01`, `+0100`, `+01:00` → offset in minutes; NaN when out of range. */
+function offsetMinutes(text: string): number {
+  if (text.length === 1) return 0;
+  const sign = text.charCodeAt(0) === 0x2d ? -1 : 1;
+  const hours = (text.charCodeAt(1) - 0x30) * 10 + (text.charCodeAt(2) - 0x30);
+  const m = text.length === 6 ? 4 : 3;
+  const minutes = text.length > 3 ? (text.charCodeAt(m) - 0x30) * 10 + (text.charCodeAt(m + 1) - 0x30) : 0;
+  if (hours > 23 || minutes > 59) return Number.NaN;
+  return sign * (hours * 60 + minutes);
+}
+
+const OFFSET_SOURCE = '([Zz]|[+-]\\d{2}(?::?\\d{2})?)';
+
+// ---------------------------------------------------------------------------
+// Formats. `parse` returns the instant in ms, or NaN when the value does not match.
+
+interface DateFormat {
+  parse(value: string | number, zone: Zone, now: () => Date): number;
+}
+
+/** Local time + optional offset → instant. */
+function instant(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  ms: number,
+  offset: string | undefined,
+  zone: Zone,
+): number {
+  const local = civil(year, month, day, hour, minute, second, ms);
+  if (Number.isNaN(local)) return local;
+  if (offset === undefined) return zone.toUtc(local);
+  return local - offsetMinutes(offset) * MINUTE_MS;
+}
+
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(?: ?([Zz]|[+-]\d{2}(?::?\d{2})?))?$/;
+
+const ISO8601: DateFormat = {
+  parse(value, zone) {
+    if (typeof value !== 'string') return Number.NaN;
+    const m = ISO.exec(value);
+    if (m === null) return Number.NaN;
+    return instant(
+      Number(m[1]),
+      Number(m[2]),
+      Number(m[3]),
+      m[4] === undefined ? 0 : Number(m[4]),
+      m[5] === undefined ? 0 : Number(m[5]),
+      m[6] === undefined ? 0 : Number(m[6]),
+      fractionMs(m[7]),
+      m[8],
+      zone,
+    );
+  },
+};
+
+const UNIX_TEXT = /^[+-]?\d{1,16}(?:\.\d{1,9})?$/;
+
+/** Seconds (`scale` 1000) or milliseconds (`scale` 1) since 1970, as text or number. */
+class UnixFormat implements DateFormat {
+  readonly scale: number;
+
+  constructor(scale: number) {
+    this.scale = scale;
+  }
+
+  parse(value: string | number): number {
+    if (typeof value === 'number')
+      return Number.isFinite(value) ? Math.round(value * this.scale) : Number.NaN;
+    if (!UNIX_TEXT.test(value)) return Number.NaN;
+    const dot = value.indexOf('.');
+    if (dot < 0) return Number(value) * this.scale;
+    const whole = Number(value.slice(0, dot)) * this.scale;
+    if (this.scale === 1) return whole;
+    const fraction = fractionMs(value.slice(dot + 1));
+    return value.charCodeAt(0) === 0x2d ? whole - fraction : whole + fraction;
+  }
+}
+
+/** Capture group of each part of a pattern; 0 when the pattern does not have it. */
+interface PatternGroups {
+  year: number;
+  shortYear: number;
+  month: number;
+  monthName: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  fraction: number;
+  offset: number;
+}
+
+type Part = keyof PatternGroups;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+}
+
+const LETTER = /[A-Za-z]/;
+
+/** What a run of one letter means: its part, the regex it captures with, and `undefined` parts capture nothing. */
+function token(letter: string, count: number): { part: Part | undefined; source: string } | undefined {
+  const oneOrTwo = count === 1 ? '(\\d{1,2})' : count === 2 ? '(\\d{2})' : undefined;
+  switch (letter) {
+    case 'y':
+      if (count === 4) return { part: 'year', source: '(\\d{4})' };
+      if (count === 2) return { part: 'shortYear', source: '(\\d{2})' };
+      return undefined;
+    case 'M':
+      if (count === 3) return { part: 'monthName', source: '([A-Za-z]{3})' };
+      return oneOrTwo === undefined ? undefined : { part: 'month', source: oneOrTwo };
+    case 'd':
+      return oneOrTwo === undefined ? undefined : { part: 'day', source: oneOrTwo };
+    case 'H':
+      return oneOrTwo === undefined ? undefined : { part: 'hour', source: oneOrTwo };
+    case 'm':
+      return oneOrTwo === undefined ? undefined : { part: 'minute', source: oneOrTwo };
+    case 's':
+      return oneOrTwo === undefined ? undefined : { part: 'second', source: oneOrTwo };
+    case 'S':
+      return count <= 9 ? { part: 'fraction', source: '(\\d{1,9})' } : undefined;
+    case 'Z':
+      return count <= 2 ? { part: 'offset', source: OFFSET_SOURCE } : undefined;
+    case 'E':
+      return count === 3 ? { part: undefined, source: '[A-Za-z]{3}' } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The same kind of part written twice (`yyyy` and `yy`, `MM` and `MMM`). */
+const KIND: Record<Part, string> = {
+  year: 'year',
+  shortYear: 'year',
+  month: 'month',
+  monthName: 'month',
+  day: 'day',
+  hour: 'hour',
+  minute: 'minute',
+  second: 'second',
+  fraction: 'fraction',
+  offset: 'offset',
+};
+
+/** A custom pattern, compiled once into one anchored regex and the groups of its parts. */
+class PatternFormat implements DateFormat {
+  readonly regex: RegExp;
+  readonly groups: PatternGroups;
+
+  constructor(pattern: string) {
+    const groups: PatternGroups = {
+      year: 0,
+      shortYear: 0,
+      month: 0,
+      monthName: 0,
+      day: 0,
+      hour: 0,
+      minute: 0,
+      second: 0,
+      fraction: 0,
+      offset: 0,
+    };
+    const kinds = new Set<string>();
+    let source = '^';
+    let group = 0;
+    let i = 0;
+    while (i < pattern.length) {
+      const ch = pattern[i] as string;
+      if (ch === "'") {
+        let literal = '';
+        let j = i + 1;
+        if (pattern[j] === "'") {
+          literal = "'";
+        } else {
+          for (;;) {
+            if (j >= pattern.length) throw new Error(`date pattern "${pattern}" has an unclosed quote`);
+            if (pattern[j] === "'") {
+              if (pattern[j + 1] !== "'") break;
+              literal += "'";
+              j += 2;
+              continue;
+            }
+            literal += pattern[j];
+            j++;
+          }
+        }
+        source += escapeRegExp(literal);
+        i = j + 1;
+      } else if (LETTER.test(ch)) {
+        let j = i;
+        while (pattern[j] === ch) j++;
+        const count = j - i;
+        const meaning = token(ch, count);
+        if (meaning === undefined) {
+          throw new Error(
+            `date pattern "${pattern}" has "${ch.repeat(count)}", which is not one of yyyy yy MMM MM M dd d HH H mm m ss s S… Z ZZ EEE; quote literal text with '…'`,
+          );
+        }
+        source += meaning.source;
+        if (meaning.part !== undefined) {
+          const kind = KIND[meaning.part];
+          if (kinds.has(kind)) throw new Error(`date pattern "${pattern}" has the ${kind} twice`);
+          kinds.add(kind);
+          groups[meaning.part] = ++group;
+        }
+        i = j;
+      } else if (ch === ' ') {
+        while (pattern[i] === ' ') i++;
+        // All the spaces there are: never fewer, so that spaces next to spaces cannot backtrack.
+        source += ' +(?! )';
+      } else {
+        source += escapeRegExp(ch);
+        i++;
+      }
+    }
+    if (!kinds.has('month') || !kinds.has('day')) {
+      throw new Error(`date pattern "${pattern}" needs the month (MM, M or MMM) and the day (dd or d)`);
+    }
+    this.regex = new RegExp(`${source}$`);
+    this.groups = groups;
+  }
+
+  parse(value: string | number, zone: Zone, now: () => Date): number {
+    if (typeof value !== 'string') return Number.NaN;
+    const m = this.regex.exec(value);
+    if (m === null) return Number.NaN;
+    const g = this.groups;
+    let month: number;
+    if (g.monthName !== 0) {
+      const found = MONTHS.get(monthKey(m[g.monthName] as string));
+      if (found === undefined) return Number.NaN;
+      month = found;
+    } else {
+      month = Number(m[g.month]);
+    }
+    const day = Number(m[g.day]);
+    const hour = g.hour === 0 ? 0 : Number(m[g.hour]);
+    const minute = g.minute === 0 ? 0 : Number(m[g.minute]);
+    const second = g.second === 0 ? 0 : Number(m[g.second]);
+    const ms = g.fraction === 0 ? 0 : fractionMs(m[g.fraction]);
+    const offset = g.offset === 0 ? undefined : m[g.offset];
+    if (g.year !== 0) {
+      return instant(Number(m[g.year]), month, day, hour, minute, second, ms, offset, zone);
+    }
+    if (g.shortYear !== 0) {
+      const short = Number(m[g.shortYear]);
+      const year = short < 69 ? 2000 + short : 1900 + short;
+      return instant(year, month, day, hour, minute, second, ms, offset, zone);
+    }
+    // No year: the latest year that does not put the date more than a day in the future.
+    const nowMs = now().getTime();
+    const latest = nowMs + DAY_MS;
+    const thisYear = new Date(nowMs + zone.offsetAt(nowMs)).getUTCFullYear();
+    let year = thisYear;
+    let t = instant(year, month, day, hour, minute, second, ms, offset, zone);
+    // Going back a few years also finds the last 29 February.
+    while (!(t <= latest) && year > thisYear - 8) {
+      year--;
+      t = instant(year, month, day, hour, minute, second, ms, offset, zone);
+    }
+    return t;
+  }
+}
+
+const NAMED: Record<string, () => DateFormat> = {
+  ISO8601: () => ISO8601,
+  UNIX: () => new UnixFormat(1000),
+  UNIX_MS: () => new UnixFormat(1),
+  RFC3164: () => new PatternFormat('MMM d HH:mm:ss'),
+  HTTPDATE: () => new PatternFormat('dd/MMM/yyyy:HH:mm:ss Z'),
+};
+
+/** A named format or a pattern; throws an Error with a user-facing message when the pattern is wrong. */
+function compileFormat(format: string): DateFormat {
+  const named = Object.hasOwn(NAMED, format) ? NAMED[format] : undefined;
+  if (named !== undefined) return named();
+  try {
+    return new PatternFormat(format);
+  } catch (error) {
+    // A word such as `iso8601` or `RFC5424` was meant as a named format.
+    if (!/^[A-Za-z0-9_]+$/.test(format)) throw error;
+    throw new Error(
+      `"${format}" is neither a date pattern nor a named format (${Object.keys(NAMED).join(', ')})`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+class DateStep implements PipelineStep {
+  readonly type = 'date';
+  readonly source: FieldPath;
+  readonly target: FieldPath;
+  readonly formats: DateFormat[];
+  readonly zone: Zone;
+  readonly removeSource: boolean;
+  readonly now: () => Date;
+  readonly maxLength = DEFAULT_LIMITS.maxFieldBytes;
+
+  constructor(config: DateConfig, now: () => Date) {
+    this.source = fieldPath(config.field);
+    this.target = fieldPath(config.target);
+    this.formats = config.formats.map(compileFormat);
+    this.zone = zoneFor(config.timezone);
+    this.removeSource = config.remove_field && this.source.join('\u0000') !== this.target.join('\u0000');
+    this.now = now;
+  }
+
+  run(event: Record<string, unknown>): StepResult {
+    const value = getField(event, this.source);
+    if (value === undefined) return MISSING;
+    if (typeof value === 'string') {
+      if (value.length > this.maxLength) return TOO_LONG;
+    } else if (typeof value !== 'number') {
+      return NO_MATCH;
+    }
+    for (const format of this.formats) {
+      const t = format.parse(value, this.zone, this.now);
+      if (t >= MIN_MS && t <= MAX_MS) {
+        setField(event, this.target, new Date(t).toISOString());
+        if (this.removeSource) deleteField(event, this.source);
+        return undefined;
+      }
+    }
+    return NO_MATCH;
+  }
+}
+
+/** The date step with another clock for the year of year-less dates; for tests. */
+export function dateStepWithClock(now: () => Date): StepDefinition<typeof schema> {
+  return {
+    description: "Parses the event's own time from a field into `@timestamp`.",
+    schema,
+    create(config): PipelineStep {
+      return new DateStep(config, now);
+    },
+  };
+}
+
+export const dateStep: StepDefinition<typeof schema> = dateStepWithClock(() => new Date());
