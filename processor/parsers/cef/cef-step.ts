@@ -55,7 +55,8 @@ const schema = z.strictObject({
     .describe('Also map the header and well-known extensions to ECS fields; default true.'),
 });
 
-const FIELD_MISSING = { failure: 'field missing' } as const;
+/** A missing source field is not a failure (an earlier step did not set it): the step does nothing. */
+const FIELD_MISSING = undefined;
 const NOT_TEXT = { failure: 'not a string' } as const;
 const NOT_CEF = { failure: 'not CEF' } as const;
 const TOO_LONG = { failure: 'too long' } as const;

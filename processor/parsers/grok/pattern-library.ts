@@ -12,8 +12,8 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { VigilError } from '../../../core/errors.ts';
+import { resourcePath } from '../../../core/resources.ts';
 import { OnigSyntaxError, OnigUnsupportedError, parseOnig } from './onig.ts';
 
 export interface PatternDefinition {
@@ -35,7 +35,7 @@ export interface PatternLibraryOptions {
 const NAME = /^[A-Za-z0-9_]+$/;
 const LINE = /^\s*(\S+)\s+([\s\S]*)$/;
 
-export const BASE_PATTERNS_FILE = fileURLToPath(new URL('./patterns/base.grok', import.meta.url));
+export const BASE_PATTERNS_FILE = resourcePath('processor/parsers/grok/patterns/base.grok');
 
 let basePatterns: PatternDefinition[] | undefined;
 

@@ -60,7 +60,8 @@ const schema = z.strictObject({
 
 type JsonConfig = z.output<typeof schema>;
 
-const MISSING = { failure: 'field missing' } as const;
+/** A missing source field is not a failure (an earlier step did not set it): the step does nothing. */
+const MISSING = undefined;
 const NOT_TEXT = { failure: 'not a string' } as const;
 const TOO_LONG = { failure: 'too long' } as const;
 const TOO_DEEP = { failure: 'too deep' } as const;

@@ -91,7 +91,8 @@ const schema = z.strictObject({
 
 type DateConfig = z.output<typeof schema>;
 
-const MISSING = { failure: 'field missing' } as const;
+/** A missing source field is not a failure (an earlier step did not set it): the step does nothing. */
+const MISSING = undefined;
 const TOO_LONG = { failure: 'too long' } as const;
 const NO_MATCH = { failure: 'no format matched' } as const;
 

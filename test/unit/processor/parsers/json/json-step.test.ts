@@ -102,8 +102,8 @@ describe('json step', () => {
       }
     });
 
-    it('fails when the field is missing', () => {
-      expect(build({ field: 'nothing.here' }).run(makeEvent())).toEqual({ failure: 'field missing' });
+    it('does nothing when the field is missing', () => {
+      expect(build({ field: 'nothing.here' }).run(makeEvent())).toBeUndefined();
     });
 
     it('fails when the field is not a string', () => {

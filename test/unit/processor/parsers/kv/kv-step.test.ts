@@ -211,8 +211,8 @@ describe('kv step', () => {
   });
 
   describe('failures and hostile input', () => {
-    it('fails when the field is missing or not text', () => {
-      expect(build({ field: 'nope' }).run(makeEvent())).toEqual({ failure: 'field missing' });
+    it('does nothing when the field is missing, and fails when it is not text', () => {
+      expect(build({ field: 'nope' }).run(makeEvent())).toBeUndefined();
       expect(build({ field: 'n' }).run(makeEvent({ n: 5 }))).toEqual({ failure: 'not a string' });
       expect(build({ field: 'o' }).run(makeEvent({ o: { a: 'b=c' } }))).toEqual({ failure: 'not a string' });
     });
