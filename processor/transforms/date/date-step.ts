@@ -563,6 +563,14 @@ class DateStep implements PipelineStep {
   readonly removeSource: boolean;
   readonly now: () => Date;
   readonly maxLength = DEFAULT_LIMITS.maxFieldBytes;
+  /**
+   * Consecutive lines of a log mostly carry the same time text (one second
+   * of an access log): the last text and its result are kept, for at most a
+   * second of wall time so that year inference never goes stale.
+   */
+  #lastText: string | undefined;
+  #lastIso = '';
+  #lastAt = 0;
 
   constructor(config: DateConfig, now: () => Date) {
     this.source = fieldPath(config.field);
@@ -578,13 +586,24 @@ class DateStep implements PipelineStep {
     if (value === undefined) return MISSING;
     if (typeof value === 'string') {
       if (value.length > this.maxLength) return TOO_LONG;
+      if (value === this.#lastText && performance.now() - this.#lastAt < 1000) {
+        setField(event, this.target, this.#lastIso);
+        if (this.removeSource) deleteField(event, this.source);
+        return undefined;
+      }
     } else if (typeof value !== 'number') {
       return NO_MATCH;
     }
     for (const format of this.formats) {
       const t = format.parse(value, this.zone, this.now);
       if (t >= MIN_MS && t <= MAX_MS) {
-        setField(event, this.target, new Date(t).toISOString());
+        const iso = new Date(t).toISOString();
+        if (typeof value === 'string') {
+          this.#lastText = value;
+          this.#lastIso = iso;
+          this.#lastAt = performance.now();
+        }
+        setField(event, this.target, iso);
         if (this.removeSource) deleteField(event, this.source);
         return undefined;
       }

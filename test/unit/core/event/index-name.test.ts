@@ -78,3 +78,23 @@ describe('sanitizeDataset', () => {
     expect(sanitizeDataset('***')).toBe('generic');
   });
 });
+
+describe('indexFor on UTC ISO times', () => {
+  it('agrees with the day Date gives, for ordinary and odd times', () => {
+    for (const ts of [
+      '2026-11-24T23:59:59.999Z',
+      '2026-01-01T00:00:00Z',
+      '2026-02-28T12:00Z',
+      '2026-02-30T00:00:00Z',
+      '2026-12-31T24:00:00Z',
+      '2026-11-24T10:00:00+05:00',
+      'not a time',
+    ]) {
+      const date = new Date(ts);
+      const expected = Number.isNaN(date.getTime())
+        ? '1970.01.01'
+        : date.toISOString().slice(0, 10).replaceAll('-', '.');
+      expect(indexFor('vigil', 'a', ts)).toBe(`vigil-a-${expected}`);
+    }
+  });
+});
