@@ -42,6 +42,15 @@ const schema = z.strictObject({
     .enum(['none', 'start'])
     .default('none')
     .describe('`start` anchors every expression at the start of the text (much faster); default `none`.'),
+  max_length: z
+    .number()
+    .int()
+    .positive()
+    .max(DEFAULT_LIMITS.maxFieldBytes)
+    .default(65_536)
+    .describe(
+      'Longest text (in characters) the step parses; longer text fails with `too long` instead of costing up to a second of matching; default 65536.',
+    ),
   ignore_failure: z
     .boolean()
     .default(false)
@@ -80,14 +89,14 @@ export const grokStep: StepDefinition<typeof schema> = {
     );
     const source = fieldPath(config.field);
     const failure = config.ignore_failure ? undefined : NO_MATCH;
-    const maxBytes = DEFAULT_LIMITS.maxFieldBytes;
+    const maxLength = config.max_length;
     return {
       type: 'grok',
       matcher,
       run(event): StepResult {
         const text = getField(event, source);
         if (typeof text !== 'string') return failure;
-        if (text.length > maxBytes) return TOO_LONG;
+        if (text.length > maxLength) return TOO_LONG;
         const match = matcher.match(text);
         if (match === undefined) return failure;
         mergeFields(event, match.fields);
