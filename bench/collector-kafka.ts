@@ -28,8 +28,28 @@ import { decodeMessage, type RawRecord } from '../core/event/raw-record.ts';
 
 /** The `vigil` command line, run with the same Node as the benchmark. */
 export const VIGIL_BIN = fileURLToPath(new URL('../bin/vigil.ts', import.meta.url));
-/** The flag the `vigil` shebang passes to Node. */
-const NODE_FLAGS = ['--disable-warning=TimeoutNegativeWarning'];
+/** The production bundle of the same command line (`npm run build`, scripts/build.ts). */
+export const VIGIL_BUNDLE = fileURLToPath(new URL('../dist/vigil.mjs', import.meta.url));
+
+/** Which `vigil` the collector processes run: the TypeScript sources or the production bundle. */
+export type VigilBuild = 'source' | 'dist';
+export const VIGIL_BUILDS: readonly VigilBuild[] = ['source', 'dist'];
+export const VIGIL_ENTRY: Record<VigilBuild, string> = { source: VIGIL_BIN, dist: VIGIL_BUNDLE };
+
+/**
+ * The `vigil` shebang's Node flags (bin/vigil.ts's first line; the bundle starts with the same
+ * line). The benchmark starts `node <flags> <entry>` itself, as the shebang would: the warning
+ * filter always; the others (`CLI_NODE_FLAGS`) are the default of the collector processes'
+ * flags, which a benchmark option can replace. They go on the command line, not in
+ * NODE_OPTIONS, which refuses most V8 flags (e.g. `--optimize-for-size`).
+ */
+const SHEBANG_FLAGS = (readFileSync(VIGIL_BIN, 'utf8').split('\n', 1)[0] ?? '')
+  .split(/\s+/)
+  .filter((word) => word.startsWith('--'));
+const WARNING_FLAG = '--disable-warning=TimeoutNegativeWarning';
+const NODE_FLAGS = [WARNING_FLAG];
+/** The Node flags the `vigil` command line runs with, besides the warning filter (e.g. `--max-semi-space-size=2`). */
+export const CLI_NODE_FLAGS = SHEBANG_FLAGS.filter((flag) => flag !== WARNING_FLAG).join(' ');
 
 /** How often the benchmarks count the messages in Kafka while waiting. */
 export const OFFSETS_POLL_MS = 25;
@@ -224,20 +244,25 @@ export class CollectorProcess {
 
   /**
    * Starts `vigil collector -c <configFile>` and waits until /readyz answers
-   * 200. `nodeOptions` becomes the process's NODE_OPTIONS (e.g.
-   * `--max-old-space-size=128`); without it NODE_OPTIONS is empty, so the
-   * benchmark's own never leaks into the collector.
+   * 200. `nodeFlags` (e.g. `--max-semi-space-size=2 --max-old-space-size=128`)
+   * go on Node's command line before the entry, where the shebang puts its
+   * flags; NODE_OPTIONS is empty, so the benchmark's own never leaks into the
+   * collector. `vigil` picks the
+   * sources (bin/vigil.ts) or the bundle (dist/vigil.mjs, which must be built).
    */
   static async start(
     configFile: string,
     httpPort: number,
     logFile: string,
-    nodeOptions = '',
+    nodeFlags = '',
+    vigil: VigilBuild = 'source',
   ): Promise<CollectorProcess> {
     const log = openSync(logFile, 'a');
-    const child = spawn(process.execPath, [...NODE_FLAGS, VIGIL_BIN, 'collector', '-c', configFile], {
+    const entry = VIGIL_ENTRY[vigil];
+    const flags = nodeFlags.split(/\s+/).filter((flag) => flag !== '');
+    const child = spawn(process.execPath, [...NODE_FLAGS, ...flags, entry, 'collector', '-c', configFile], {
       stdio: ['ignore', log, log],
-      env: { ...process.env, NODE_OPTIONS: nodeOptions },
+      env: { ...process.env, NODE_OPTIONS: '' },
     });
     const exited = new Promise<number | null>((resolve) => {
       child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null)));

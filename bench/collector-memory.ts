@@ -1,19 +1,26 @@
 /**
  * The collector's resident memory and throughput under file → Kafka load
- * with different Node runtime flags (NODE_OPTIONS), to choose the flags it
+ * with different Node runtime flags, to choose the flags it
  * should run with.
  *
  * Each run is one `vigil file → Kafka` run of the `file-kafka` suite (a fresh
  * collector process, a fresh topic, the input hard-linked into its watched
  * folder, done when Kafka has acknowledged a record per line, then read back
- * and checked), with the variant's flags as the process's NODE_OPTIONS. Each
+ * and checked), with the variant's flags on its Node command line. Each
  * round runs every variant once, in an order rotated from round to round so
  * that drift on the shared machine does not always fall on the same variant.
  * Peak RSS is the process's VmHWM, start-up included.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type KafkaAdmin, type RepeatedRun, RSS_GOAL_BYTES, withRepeats } from './collector-kafka.ts';
+import {
+  CLI_NODE_FLAGS,
+  type KafkaAdmin,
+  type RepeatedRun,
+  RSS_GOAL_BYTES,
+  type VigilBuild,
+  withRepeats,
+} from './collector-kafka.ts';
 import { deliveredExactlyOnce, deliverySummary, InputLines } from './delivery.ts';
 import {
   type Compression,
@@ -26,13 +33,13 @@ import { count, fixed, mib } from './format.ts';
 import { readSourceLines, writeRepeatedLines } from './inputs.ts';
 import { median } from './measure.ts';
 
-/** The variants tried by default: no flags, a small young generation, a capped old generation, both. */
-export const DEFAULT_MEMORY_VARIANTS = [
-  '',
-  '--max-semi-space-size=4',
-  '--max-old-space-size=128',
-  '--max-semi-space-size=4 --max-old-space-size=128',
-];
+/**
+ * The flags tried by default: `--max-semi-space-size=2`, what the command line ran with before
+ * the bundle (first: the ratios are against it), and the command line's own (bin/vigil.ts's shebang).
+ */
+export const DEFAULT_MEMORY_VARIANTS = ['--max-semi-space-size=2', CLI_NODE_FLAGS];
+/** Which `vigil` each variant runs with by default: the sources, then the bundle. */
+export const DEFAULT_MEMORY_BUILDS: VigilBuild[] = ['source', 'dist'];
 
 export interface CollectorMemoryOptions {
   source: string;
@@ -40,8 +47,10 @@ export interface CollectorMemoryOptions {
   rounds: number;
   /** Lines of one unmeasured run first (no flags); 0 for none. */
   warmupLines: number;
-  /** NODE_OPTIONS values to compare; '' for none. */
+  /** Node flags to compare; '' for none. */
   variants: string[];
+  /** The `vigil` builds to run each variant with (sources, bundle); the first variant of the first build is the reference. */
+  builds: VigilBuild[];
   compression: Compression;
   workDir: string;
   brokers: string[];
@@ -50,6 +59,7 @@ export interface CollectorMemoryOptions {
 }
 
 export interface MemoryRun extends ProduceMeasurement {
+  vigil: VigilBuild;
   variant: string;
   round: number;
   linesPerSecond: number;
@@ -57,6 +67,7 @@ export interface MemoryRun extends ProduceMeasurement {
 }
 
 export interface VariantSummary {
+  vigil: VigilBuild;
   variant: string;
   medianLinesPerSecond: number;
   minLinesPerSecond: number;
@@ -68,7 +79,7 @@ export interface VariantSummary {
   minPeakRss: number;
   maxPeakRss: number;
   medianReadyRss: number;
-  /** Median lines/s ÷ the first variant's. */
+  /** Median lines/s ÷ the first variant's (first build). */
   ratio: number;
   /** Median lines per CPU-second ÷ the first variant's. */
   cpuRatio: number;
@@ -111,21 +122,23 @@ export async function collectorMemory(options: CollectorMemoryOptions): Promise<
 
   const runs: MemoryRun[] = [];
   const repeats: RepeatedRun[] = [];
-  const n = options.variants.length;
+  const cases = options.builds.flatMap((vigil) => options.variants.map((variant) => ({ vigil, variant })));
+  const n = cases.length;
   for (let round = 1; round <= options.rounds; round++) {
     for (let k = 0; k < n; k++) {
       const index = (k + round - 1) % n;
-      const variant = options.variants[index] as string;
+      const { vigil, variant } = cases[index] as { vigil: VigilBuild; variant: string };
       const m = await withRepeats(
         options.admin,
-        `round ${round} NODE_OPTIONS="${variant}"`,
+        `round ${round} ${vigil} flags "${variant}"`,
         () =>
           vigilFileRun({
             ...context,
             input,
             inputLines,
             dir: join(options.workDir, `memory-${index}-${round}`),
-            nodeOptions: variant,
+            nodeFlags: variant,
+            vigil,
           }),
         repeats,
         say,
@@ -133,6 +146,7 @@ export async function collectorMemory(options: CollectorMemoryOptions): Promise<
       );
       const run: MemoryRun = {
         ...m,
+        vigil,
         variant,
         round,
         linesPerSecond: options.lines / m.seconds,
@@ -140,7 +154,7 @@ export async function collectorMemory(options: CollectorMemoryOptions): Promise<
       };
       runs.push(run);
       say(
-        `Collector memory round ${round}/${options.rounds}, NODE_OPTIONS="${variant}": ` +
+        `Collector memory round ${round}/${options.rounds}, ${vigil}, flags "${variant}": ` +
           `${Math.round(run.linesPerSecond)} lines/s, ${Math.round(run.linesPerCpuSecond)} lines/CPU-s, ` +
           `peak RSS ${mib(run.peakRss)} MiB` +
           (m.delivery ? `; read back: ${deliverySummary(m.delivery)}.` : '.'),
@@ -148,11 +162,12 @@ export async function collectorMemory(options: CollectorMemoryOptions): Promise<
     }
   }
 
-  const summaries = options.variants.map((variant) => {
-    const mine = runs.filter((r) => r.variant === variant);
+  const summaries = cases.map(({ vigil, variant }) => {
+    const mine = runs.filter((r) => r.vigil === vigil && r.variant === variant);
     const rates = mine.map((r) => r.linesPerSecond);
     const peaks = mine.map((r) => r.peakRss);
     return {
+      vigil,
       variant,
       medianLinesPerSecond: median(rates),
       minLinesPerSecond: Math.min(...rates),
@@ -185,32 +200,39 @@ export async function collectorMemory(options: CollectorMemoryOptions): Promise<
   };
 }
 
-const label = (variant: string) => (variant === '' ? '(none)' : `\`${variant}\``);
+const flags = (variant: string) => (variant === '' ? '(none)' : `\`${variant}\``);
+const build = (vigil: VigilBuild) => (vigil === 'dist' ? 'bundle' : 'sources');
+const label = (run: { vigil: VigilBuild; variant: string }) => `${build(run.vigil)} | ${flags(run.variant)}`;
 
 export function collectorMemoryMarkdown(r: CollectorMemoryResult): string[] {
   const goal = mib(RSS_GOAL_BYTES);
   const lines = [
     `- Input: ${count(r.lines)} Apache access lines (${fixed(r.inputBytes / 1e6, 1)} MB), file → Kafka with ` +
-      `${r.compression}, a fresh collector process per run with the variant as its NODE_OPTIONS; ` +
+      `${r.compression}, a fresh collector process per run (\`node dist/vigil.mjs collector\`: the bundle, or ` +
+      `\`node bin/vigil.ts collector\`: the sources) with the variant as its Node flags; ` +
       `${r.rounds} round${r.rounds === 1 ? '' : 's'}, each running every variant once (order rotated per round)` +
       (r.warmupLines > 0 ? `, after an unmeasured warm-up run of ${count(r.warmupLines)} lines` : '') +
       '; medians over the rounds.',
     '',
-    `| NODE_OPTIONS | Lines/s | Range lines/s | Wall s | CPU s | Lines per CPU-s | Lines/s × first | Per CPU-s × first | Peak RSS MiB (median, range) | Ready RSS MiB | Peak < ${goal} MiB |`,
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    `| Vigil | Node flags | Lines/s | Range lines/s | Wall s | CPU s | Lines per CPU-s | Lines/s × first | Per CPU-s × first | Peak RSS MiB (median, range) | Ready RSS MiB | Peak < ${goal} MiB |`,
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const s of r.variants) {
     lines.push(
-      `| ${label(s.variant)} | ${count(s.medianLinesPerSecond)} | ${count(s.minLinesPerSecond)}–${count(s.maxLinesPerSecond)} | ` +
+      `| ${label(s)} | ${count(s.medianLinesPerSecond)} | ${count(s.minLinesPerSecond)}–${count(s.maxLinesPerSecond)} | ` +
         `${fixed(s.medianSeconds, 2)} | ${fixed(s.medianCpuSeconds, 2)} | ${count(s.medianLinesPerCpuSecond)} | ` +
         `${fixed(s.ratio, 2)} | ${fixed(s.cpuRatio, 2)} | ${mib(s.medianPeakRss)} (${mib(s.minPeakRss)}–${mib(s.maxPeakRss)}) | ` +
         `${mib(s.medianReadyRss)} | ${s.maxPeakRss < RSS_GOAL_BYTES ? 'yes, every run' : s.minPeakRss < RSS_GOAL_BYTES ? 'some runs' : 'no'} |`,
     );
   }
-  lines.push('', '| Round | NODE_OPTIONS | Lines/s | Peak RSS MiB |', '| ---: | --- | ---: | ---: |');
+  lines.push(
+    '',
+    '| Round | Vigil | Node flags | Lines/s | Lines per CPU-s | Peak RSS MiB |',
+    '| ---: | --- | --- | ---: | ---: | ---: |',
+  );
   for (const run of r.runs) {
     lines.push(
-      `| ${run.round} | ${label(run.variant)} | ${count(run.linesPerSecond)} | ${mib(run.peakRss)} |`,
+      `| ${run.round} | ${label(run)} | ${count(run.linesPerSecond)} | ${count(run.linesPerCpuSecond)} | ${mib(run.peakRss)} |`,
     );
   }
   const off = r.runs.filter((run) => !run.delivery || !deliveredExactlyOnce(run.delivery));
@@ -221,7 +243,7 @@ export function collectorMemoryMarkdown(r: CollectorMemoryResult): string[] {
       : `- Runs whose topic did not hold each line exactly once: ${off
           .map(
             (run) =>
-              `${label(run.variant)} round ${run.round}: ${run.delivery ? deliverySummary(run.delivery) : 'not read back'}`,
+              `${build(run.vigil)} ${flags(run.variant)} round ${run.round}: ${run.delivery ? deliverySummary(run.delivery) : 'not read back'}`,
           )
           .join('; ')}.`,
     ...repeatsMarkdown(r.repeats),

@@ -38,6 +38,7 @@ import {
   rssVerdict,
   setupTopics,
   topicList,
+  type VigilBuild,
   waitForRecords,
   withRepeats,
   writeCollectorConfig,
@@ -71,8 +72,10 @@ export interface FileKafkaOptions {
   workDir: string;
   brokers: string[];
   admin: KafkaAdmin;
-  /** NODE_OPTIONS of the collector processes (e.g. `--max-old-space-size=128`); empty for none. */
-  nodeOptions?: string;
+  /** Node flags of the collector processes (e.g. `--max-old-space-size=128`); empty for none. */
+  nodeFlags?: string;
+  /** Which `vigil` the collector processes run (default the sources). */
+  vigil?: VigilBuild;
   progress?: (message: string) => void;
 }
 
@@ -154,8 +157,9 @@ export interface FileKafkaResult {
   rounds: number;
   warmupLines: number;
   kcatVersion: string;
-  /** NODE_OPTIONS of the collector processes; empty for none. */
-  nodeOptions: string;
+  /** Node flags of the collector processes; empty for none. */
+  nodeFlags: string;
+  vigil: VigilBuild;
   /** Runs thrown away and taken again (the shared broker was restarted, say). */
   repeats: RepeatedRun[];
   runs: FileKafkaRun[];
@@ -170,12 +174,13 @@ export async function fileKafkaThroughput(options: FileKafkaOptions): Promise<Fi
   const input = join(options.workDir, 'input', 'file-kafka.log');
   const inputBytes = await writeRepeatedLines(sourceLines, options.lines, input);
   const inputLines = new InputLines(sourceLines, options.lines);
-  const nodeOptions = options.nodeOptions ?? '';
+  const nodeFlags = options.nodeFlags ?? '';
   say(
     `File → Kafka input: ${options.lines} lines (${inputBytes} bytes); ${kcatVersion}` +
-      (nodeOptions === '' ? '.' : `; collector NODE_OPTIONS="${nodeOptions}".`),
+      (nodeFlags === '' ? '.' : `; collector Node flags "${nodeFlags}".`),
   );
-  const context = { admin: options.admin, brokers: options.brokers, nodeOptions };
+  const vigil = options.vigil ?? 'source';
+  const context = { admin: options.admin, brokers: options.brokers, nodeFlags, vigil };
 
   if (options.warmupLines > 0) {
     const warmup = join(options.workDir, 'input', 'file-kafka-warmup.log');
@@ -261,7 +266,8 @@ export async function fileKafkaThroughput(options: FileKafkaOptions): Promise<Fi
     rounds: options.rounds,
     warmupLines: options.warmupLines,
     kcatVersion,
-    nodeOptions,
+    nodeFlags,
+    vigil,
     repeats,
     runs,
     comparisons,
@@ -291,8 +297,10 @@ export interface FileRunOptions {
   /** Folder of this run; created, and removed afterwards. */
   dir: string;
   compression: Compression;
-  /** NODE_OPTIONS of the collector process (Vigil runs only); empty for none. */
-  nodeOptions?: string;
+  /** Node flags of the collector process (Vigil runs only); empty for none. */
+  nodeFlags?: string;
+  /** Which `vigil` the collector process runs (Vigil runs only; default the sources). */
+  vigil?: VigilBuild;
 }
 
 /** One Vigil collector process shipping the input file to a fresh topic. */
@@ -318,7 +326,8 @@ export async function vigilFileRun(options: FileRunOptions): Promise<ProduceMeas
       config,
       httpPort,
       join(dir, 'collector.log'),
-      options.nodeOptions,
+      options.nodeFlags,
+      options.vigil,
     );
     const running = collector;
     const startupCpu = running.cpuSeconds();
@@ -504,8 +513,9 @@ export function fileKafkaMarkdown(r: FileKafkaResult): string[] {
       (r.warmupLines > 0 ? `, after an unmeasured warm-up round of ${count(r.warmupLines)} lines` : '') +
       '; medians over the rounds.',
     `- Baseline: ${r.kcatVersion}, \`kcat -P -b <broker> -t <topic> -X acks=all -z gzip|none -l <file>\` (one message per line).`,
-    `- Vigil: \`vigil collector\`, defaults otherwise (bundles of up to 200 records per message)` +
-      (r.nodeOptions === '' ? '.' : `, run with \`NODE_OPTIONS="${r.nodeOptions}"\`.`),
+    `- Vigil: \`vigil collector\` (${r.vigil === 'dist' ? 'the bundle dist/vigil.mjs' : 'the sources bin/vigil.ts'}), ` +
+      'defaults otherwise (bundles of up to 200 records per message)' +
+      (r.nodeFlags === '' ? '.' : `, run with the Node flags \`${r.nodeFlags}\`.`),
     '',
     '| Producer | Compression | Lines/s | Range lines/s | Wall s | CPU s | Cores | Lines per CPU-s | Messages | Lines/message | Bytes/line | Peak RSS MiB | Lines/s × kcat | Lines per CPU-s × kcat |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -12,11 +12,13 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { KafkaAdmin } from './collector-kafka.ts';
+import { buildBundle } from '../scripts/build.ts';
+import { CLI_NODE_FLAGS, KafkaAdmin, VIGIL_BUILDS, type VigilBuild } from './collector-kafka.ts';
 import {
   type CollectorMemoryResult,
   collectorMemory,
   collectorMemoryMarkdown,
+  DEFAULT_MEMORY_BUILDS,
   DEFAULT_MEMORY_VARIANTS,
 } from './collector-memory.ts';
 import { type FileKafkaResult, fileKafkaMarkdown, fileKafkaThroughput } from './file-kafka-throughput.ts';
@@ -49,7 +51,7 @@ Suites (--suite, default standalone):
                (by Vigil and by the kernel), and any loss nobody counted.
   collector-memory
                The collector's peak RSS and file → Kafka throughput with several
-               NODE_OPTIONS variants (--memory-variants).
+               Node flags variants (--memory-variants).
   all          All five, in this order.
 The Kafka suites need the broker of \`npm run stack:up\`, kcat and GNU time.
 
@@ -64,11 +66,17 @@ Options:
   --connections <count>  syslog-tcp: sender connections (default 4).
   --udp-rates <list>     syslog-udp: offered rates, messages/s (default 10000,30000,60000,100000).
   --udp-seconds <count>  syslog-udp: seconds each rate is offered (default 5).
-  --node-options <flags> NODE_OPTIONS of the collector processes of file-kafka, syslog-tcp and
-                         syslog-udp, e.g. --node-options=--max-old-space-size=128 (default: none;
-                         the benchmark's own NODE_OPTIONS is never passed on).
+  --vigil <builds>       Which vigil the collector processes run: dist (the production bundle
+                         dist/vigil.mjs, built afresh first with scripts/build.ts) or source
+                         (bin/vigil.ts). file-kafka, syslog-tcp, syslog-udp: one (default dist);
+                         collector-memory: one or both, comma-separated (default source,dist).
+  --node-flags <flags>   Node flags of the collector processes of file-kafka, syslog-tcp and
+                         syslog-udp, on their command line in place of the shebang's, e.g.
+                         --node-flags='--max-semi-space-size=2 --max-old-space-size=128' (default:
+                         the flags of vigil's shebang, "${CLI_NODE_FLAGS}"; "none" for none; the
+                         benchmark's own NODE_OPTIONS is never passed on).
   --memory-variants <list>
-                         collector-memory: NODE_OPTIONS values separated by ";", "none" for none
+                         collector-memory: sets of Node flags separated by ";", "none" for none
                          (default "${DEFAULT_MEMORY_VARIANTS.map((v) => v || 'none').join(';')}").
   --brokers <list>       Kafka bootstrap brokers (default 127.0.0.1:9092).
   --dir <folder>         Where inputs and outputs go; its disk is the one fsync hits (default: the OS temp folder).
@@ -120,7 +128,21 @@ async function main(): Promise<number> {
       });
     }
     const kafka = { workDir, brokers: options.brokers, progress, rounds: options.rounds, source };
-    const nodeOptions = options.nodeOptions;
+    const nodeFlags = options.nodeFlags;
+    const kafkaSuites = ['file-kafka', 'syslog-tcp', 'syslog-udp'] as const;
+    const builds =
+      options.vigil ?? (options.suites.has('collector-memory') ? DEFAULT_MEMORY_BUILDS : ['dist']);
+    if (kafkaSuites.some((suite) => options.suites.has(suite)) && builds.length > 1) {
+      throw new Error('file-kafka, syslog-tcp and syslog-udp take one --vigil build: dist or source.');
+    }
+    const vigil: VigilBuild = options.vigil?.[0] ?? 'dist';
+    if (
+      builds.includes('dist') ||
+      (vigil === 'dist' && kafkaSuites.some((suite) => options.suites.has(suite)))
+    ) {
+      const bytes = await buildBundle();
+      progress(`Built the bundle dist/vigil.mjs (${Math.round(bytes / 1024)} KiB).`);
+    }
     if (options.suites.has('file-kafka')) {
       admin ??= await KafkaAdmin.connect(options.brokers);
       report.fileKafka = await fileKafkaThroughput({
@@ -128,7 +150,8 @@ async function main(): Promise<number> {
         admin,
         lines: options.lines ?? 500_000,
         warmupLines: options.warmupLines,
-        nodeOptions,
+        nodeFlags,
+        vigil,
       });
     }
     if (options.suites.has('syslog-tcp')) {
@@ -138,7 +161,8 @@ async function main(): Promise<number> {
         admin,
         messages: options.messages,
         connections: options.connections,
-        nodeOptions,
+        nodeFlags,
+        vigil,
       });
     }
     if (options.suites.has('syslog-udp')) {
@@ -148,7 +172,8 @@ async function main(): Promise<number> {
         admin,
         rates: options.udpRates,
         seconds: options.udpSeconds,
-        nodeOptions,
+        nodeFlags,
+        vigil,
       });
     }
     if (options.suites.has('collector-memory')) {
@@ -159,6 +184,7 @@ async function main(): Promise<number> {
         lines: options.lines ?? 500_000,
         warmupLines: options.warmupLines,
         variants: options.memoryVariants,
+        builds: options.vigil ?? DEFAULT_MEMORY_BUILDS,
         compression: 'gzip',
       });
     }
@@ -182,8 +208,10 @@ interface Options {
   connections: number;
   udpRates: number[];
   udpSeconds: number;
-  nodeOptions: string;
+  nodeFlags: string;
   memoryVariants: string[];
+  /** Unset: each suite's own default. */
+  vigil: VigilBuild[] | undefined;
   brokers: string[];
   warmupLines: number;
   dir: string | undefined;
@@ -205,7 +233,8 @@ function parseOptions(): Options {
       connections: { type: 'string', default: '4' },
       'udp-rates': { type: 'string', default: '10000,30000,60000,100000' },
       'udp-seconds': { type: 'string', default: '5' },
-      'node-options': { type: 'string', default: '' },
+      'node-flags': { type: 'string', default: CLI_NODE_FLAGS },
+      vigil: { type: 'string' },
       'memory-variants': { type: 'string' },
       brokers: { type: 'string', default: '127.0.0.1:9092' },
       dir: { type: 'string' },
@@ -232,7 +261,8 @@ function parseOptions(): Options {
     connections: positive(values.connections, '--connections'),
     udpRates: values['udp-rates'].split(',').map((rate) => positive(rate.trim(), '--udp-rates')),
     udpSeconds: positive(values['udp-seconds'], '--udp-seconds'),
-    nodeOptions: values['node-options'].trim(),
+    nodeFlags: values['node-flags'].trim() === 'none' ? '' : values['node-flags'].trim(),
+    vigil: values.vigil === undefined ? undefined : vigilBuilds(values.vigil),
     memoryVariants:
       values['memory-variants'] === undefined
         ? DEFAULT_MEMORY_VARIANTS
@@ -246,6 +276,16 @@ function parseOptions(): Options {
     saveJson: values['save-json'],
     help: values.help,
   };
+}
+
+function vigilBuilds(value: string): VigilBuild[] {
+  const builds = value.split(',').map((v) => v.trim());
+  for (const b of builds) {
+    if (!(VIGIL_BUILDS as readonly string[]).includes(b)) {
+      throw new Error(`--vigil must be dist, source or both (comma-separated), not "${b}".`);
+    }
+  }
+  return [...new Set(builds)] as VigilBuild[];
 }
 
 function positive(value: string, name: string, zeroAllowed = false): number {
@@ -293,7 +333,7 @@ function markdown(report: Report): string {
   if (report.collectorMemory) {
     sections.push(
       [
-        ...header('Collector memory: NODE_OPTIONS under file → Kafka load'),
+        ...header('Collector memory: Node flags under file → Kafka load'),
         ...collectorMemoryMarkdown(report.collectorMemory),
         '',
       ].join('\n'),

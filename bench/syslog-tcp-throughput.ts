@@ -26,6 +26,7 @@ import {
   type RepeatedRun,
   rssVerdict,
   setupTopics,
+  type VigilBuild,
   waitForRecords,
   withRepeats,
   writeCollectorConfig,
@@ -58,8 +59,10 @@ export interface SyslogTcpOptions {
   workDir: string;
   brokers: string[];
   admin: KafkaAdmin;
-  /** NODE_OPTIONS of the collector processes; empty for none. */
-  nodeOptions?: string;
+  /** Node flags of the collector processes; empty for none. */
+  nodeFlags?: string;
+  /** Which `vigil` the collector processes run (default the sources). */
+  vigil?: VigilBuild;
   progress?: (message: string) => void;
 }
 
@@ -111,7 +114,8 @@ export interface SyslogTcpResult {
   /** Kafka messages per run (median). */
   medianMessages: number;
   medianFileMessages: number;
-  nodeOptions: string;
+  nodeFlags: string;
+  vigil: VigilBuild;
   /** Runs thrown away and taken again (the shared broker was restarted, say). */
   repeats: RepeatedRun[];
 }
@@ -124,7 +128,7 @@ export async function syslogTcpThroughput(options: SyslogTcpOptions): Promise<Sy
   const fileInput = join(options.workDir, 'input', 'syslog-tcp-baseline.log');
   await writeRepeatedLines(lines, options.messages, fileInput);
   const inputLines = new InputLines(lines, options.messages);
-  const nodeOptions = options.nodeOptions ?? '';
+  const nodeFlags = options.nodeFlags ?? '';
   const rounds: SyslogTcpRound[] = [];
   const repeats: RepeatedRun[] = [];
   for (let round = 1; round <= options.rounds; round++) {
@@ -139,7 +143,8 @@ export async function syslogTcpThroughput(options: SyslogTcpOptions): Promise<Sy
           inputLines,
           dir: join(options.workDir, `tcp-baseline-${round}`),
           compression: 'gzip',
-          nodeOptions,
+          nodeFlags,
+          vigil: options.vigil,
         }),
       repeats,
       say,
@@ -157,7 +162,7 @@ export async function syslogTcpThroughput(options: SyslogTcpOptions): Promise<Sy
     const t = await withRepeats(
       admin,
       `round ${round} TCP`,
-      () => tcpRun({ ...options, nodeOptions, bodies: lines, dir: join(options.workDir, `tcp-${round}`) }),
+      () => tcpRun({ ...options, nodeFlags, bodies: lines, dir: join(options.workDir, `tcp-${round}`) }),
       repeats,
       say,
       (m) => (m.shipFailures > 0 ? `the collector retried ${m.shipFailures} failed batches` : undefined),
@@ -205,13 +210,14 @@ export async function syslogTcpThroughput(options: SyslogTcpOptions): Promise<Sy
     ),
     medianMessages: median(rounds.map((r) => r.tcp.messagesInKafka)),
     medianFileMessages: median(rounds.map((r) => r.file.messagesInKafka)),
-    nodeOptions,
+    nodeFlags,
+    vigil: options.vigil ?? 'source',
     repeats,
   };
 }
 
 async function tcpRun(
-  options: SyslogTcpOptions & { dir: string; nodeOptions: string; bodies: readonly string[] },
+  options: SyslogTcpOptions & { dir: string; nodeFlags: string; bodies: readonly string[] },
 ): Promise<TcpMeasurement> {
   const { admin, dir, messages } = options;
   await rm(dir, { recursive: true, force: true });
@@ -235,7 +241,8 @@ async function tcpRun(
       config,
       httpPort,
       join(dir, 'collector.log'),
-      options.nodeOptions,
+      options.nodeFlags,
+      options.vigil,
     );
     const running = collector;
     const sender = await startSender({
@@ -291,7 +298,8 @@ export function syslogTcpMarkdown(r: SyslogTcpResult): string[] {
       `${r.connections} TCP connections from a separate sender process, as fast as the listener takes them; ` +
       `baseline: the collector shipping a file of ${count(r.messages)} Apache lines, run just before in each round; ` +
       `${r.rounds.length} round${r.rounds.length === 1 ? '' : 's'}, medians` +
-      (r.nodeOptions === '' ? '.' : `; collector run with \`NODE_OPTIONS="${r.nodeOptions}"\`.`),
+      `; collector: ${r.vigil === 'dist' ? 'the bundle dist/vigil.mjs' : 'the sources bin/vigil.ts'}` +
+      (r.nodeFlags === '' ? '.' : `, run with the Node flags \`${r.nodeFlags}\`.`),
     '',
     '| Input | Events/s | Range events/s | Wall s | CPU s | Cores | Events per CPU-s | Kafka messages | Bytes/event | Peak RSS MiB | Events/s × file | Per CPU-s × file |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -35,6 +35,7 @@ import {
   setupTopics,
   sleep,
   udpCounters,
+  type VigilBuild,
   withRepeats,
   writeCollectorConfig,
 } from './collector-kafka.ts';
@@ -62,8 +63,10 @@ export interface SyslogUdpOptions {
   workDir: string;
   brokers: string[];
   admin: KafkaAdmin;
-  /** NODE_OPTIONS of the collector processes; empty for none. */
-  nodeOptions?: string;
+  /** Node flags of the collector processes; empty for none. */
+  nodeFlags?: string;
+  /** Which `vigil` the collector processes run (default the sources). */
+  vigil?: VigilBuild;
   progress?: (message: string) => void;
 }
 
@@ -129,7 +132,8 @@ export interface SyslogUdpResult {
   rmemMax: number;
   runs: UdpRun[];
   rates: UdpRateSummary[];
-  nodeOptions: string;
+  nodeFlags: string;
+  vigil: VigilBuild;
   /** Runs thrown away and taken again (the shared broker was restarted, say). */
   repeats: RepeatedRun[];
 }
@@ -179,7 +183,8 @@ export async function syslogUdpLoss(options: SyslogUdpOptions): Promise<SyslogUd
     rmemMax: maxReceiveBuffer(),
     runs,
     rates,
-    nodeOptions: options.nodeOptions ?? '',
+    nodeFlags: options.nodeFlags ?? '',
+    vigil: options.vigil ?? 'source',
     repeats,
   };
 }
@@ -213,7 +218,8 @@ async function udpRun(
       config,
       httpPort,
       join(dir, 'collector.log'),
-      options.nodeOptions,
+      options.nodeFlags,
+      options.vigil,
     );
     const running = collector;
     const sender = await startSender({
@@ -323,7 +329,8 @@ export function syslogUdpMarkdown(r: SyslogUdpResult): string[] {
   const lines = [
     `- Input: RFC 5424 datagrams (bodies: Apache access lines) from a separate sender process at each offered rate ` +
       `for ${r.seconds} s, ${r.rounds} round${r.rounds === 1 ? '' : 's'} through the rates; medians. ` +
-      `A fresh collector per run${r.nodeOptions === '' ? '' : ` (\`NODE_OPTIONS="${r.nodeOptions}"\`)`}. ` +
+      `A fresh collector per run (${r.vigil === 'dist' ? 'the bundle dist/vigil.mjs' : 'the sources bin/vigil.ts'}` +
+      `${r.nodeFlags === '' ? '' : `, Node flags \`${r.nodeFlags}\``}). ` +
       `net.core.rmem_max = ${count(r.rmemMax)} bytes (caps the listener's 8 MiB SO_RCVBUF request).`,
     '',
     '| Offered /s | Achieved /s | Delivered to Kafka /s | Loss (median, max) | Dropped by Vigil | Dropped by kernel | Largest unexplained | Collector cores | Peak RSS MiB |',

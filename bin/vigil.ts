@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --disable-warning=TimeoutNegativeWarning --max-semi-space-size=2
+#!/usr/bin/env -S node --disable-warning=TimeoutNegativeWarning --max-semi-space-size=8 --heap-growing-percent=75
 /**
  * The `vigil` command line. Exit codes: 0 success, 1 runtime failure,
  * 2 usage or configuration error.

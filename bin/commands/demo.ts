@@ -6,10 +6,11 @@ import { parseConfig } from '../../core/config/loader.ts';
 import { VigilError } from '../../core/errors.ts';
 import { runComponents } from '../../core/lifecycle.ts';
 import { createLogger } from '../../core/log.ts';
+import { resourcePath } from '../../core/resources.ts';
 import type { EventSink, IndexRequest, Rejection } from '../../processor/sinks/event-sink.ts';
 import { vigilCommand } from './options.ts';
 
-const DEMO_CONFIG = new URL('../../examples/demo.yaml', import.meta.url);
+const DEMO_CONFIG = resourcePath('examples/demo.yaml');
 
 /** Where each kind of generated line is written; the demo config tails these files. */
 const FILE_OF: Record<LogKind, string> = {

@@ -298,13 +298,17 @@ export const processorSchema = z
     builtin_pipelines: z
       .boolean()
       .default(true)
-      .describe("Use Vigil's built-in pipelines (syslog, sshd, sudo, web servers, firewalls, …); default true."),
+      .describe(
+        "Use Vigil's built-in pipelines (syslog, sshd, sudo, web servers, firewalls, …); default true.",
+      ),
     reload_interval_ms: z
       .number()
       .int()
       .min(0)
       .default(2000)
-      .describe('How often your pipeline and pattern files are checked for changes and reloaded; 0 turns it off.'),
+      .describe(
+        'How often your pipeline and pattern files are checked for changes and reloaded; 0 turns it off.',
+      ),
     output_dir: z
       .string()
       .default('.vigil/events')

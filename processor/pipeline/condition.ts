@@ -1,8 +1,10 @@
 /**
  * Step conditions (`if:`) and their evaluation. A condition is a map of
  * field → expected value; every entry must hold. The expected value is a
- * scalar (equal), a list (any of them), or `{ exists: true|false }`. When the
- * field holds an array, the entry holds if any element is expected.
+ * scalar (equal), a list (any of them), `{ exists: true|false }`, or a
+ * numeric range `{ gte, gt, lte, lt }` (any combination; the field must be
+ * a number). When the field holds an array, the entry holds if any element
+ * is expected.
  */
 import { z } from 'zod';
 import type { EcsEvent } from '../event-builder.ts';
@@ -11,9 +13,22 @@ import { type FieldPath, fieldPath, getField } from './fields.ts';
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
 export const conditionSchema = z
-  .record(z.string(), z.union([scalar, z.array(scalar).min(1), z.strictObject({ exists: z.boolean() })]))
+  .record(
+    z.string(),
+    z.union([
+      scalar,
+      z.array(scalar).min(1),
+      z.strictObject({ exists: z.boolean() }),
+      z.strictObject({
+        gte: z.number().optional(),
+        gt: z.number().optional(),
+        lte: z.number().optional(),
+        lt: z.number().optional(),
+      }),
+    ]),
+  )
   .describe(
-    'Runs the step only when every listed field has the given value (a list: any of them; `{ exists: true }`: is set).',
+    'Runs the step only when every listed field has the given value (a list: any of them; `{ exists: true }`: is set; `{ gte: 400 }`: a number in range).',
   );
 
 export type ConditionConfig = z.output<typeof conditionSchema>;
@@ -43,8 +58,19 @@ export function compileCondition(config: ConditionConfig): Condition {
 }
 
 function compileTest(expected: ConditionConfig[string]): Test {
-  if (typeof expected === 'object' && !Array.isArray(expected)) {
+  if (typeof expected === 'object' && !Array.isArray(expected) && 'exists' in expected) {
     return expected.exists ? (v) => v !== undefined && v !== null : (v) => v === undefined || v === null;
+  }
+  if (typeof expected === 'object' && !Array.isArray(expected)) {
+    if (Object.keys(expected).length === 0) throw new Error('a range needs gte, gt, lte or lt');
+    const {
+      gte = -Infinity,
+      gt = -Infinity,
+      lte = Infinity,
+      lt = Infinity,
+    } = expected as Record<string, number>;
+    const inRange = (v: unknown) => typeof v === 'number' && v >= gte && v > gt && v <= lte && v < lt;
+    return (v) => (Array.isArray(v) ? v.some(inRange) : inRange(v));
   }
   const values = new Set<unknown>(Array.isArray(expected) ? expected : [expected]);
   const one = (v: unknown) => values.has(v) || (typeof v === 'number' && values.has(String(v)));

@@ -20,12 +20,12 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { findOffset, formatKeyPath, type KeyPath } from '../../core/config/loader.ts';
 import { isVigilError, VigilError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
+import { resourcePath } from '../../core/resources.ts';
 import type { Metrics } from '../../core/telemetry/metrics.ts';
 import { PatternLibrary } from '../parsers/grok/pattern-library.ts';
 import { compileCondition, conditionSchema } from './condition.ts';
@@ -39,9 +39,9 @@ import {
 import { STEPS } from './registry.ts';
 
 /** Vigil's built-in pipelines. */
-export const BUILTIN_PIPELINES_DIR = fileURLToPath(new URL('./builtin/', import.meta.url));
+export const BUILTIN_PIPELINES_DIR = resourcePath('processor/pipeline/builtin');
 /** Vigil's built-in grok pattern files (base.grok and the vendor families). */
-export const BUILTIN_PATTERNS_DIR = fileURLToPath(new URL('../parsers/grok/patterns/', import.meta.url));
+export const BUILTIN_PATTERNS_DIR = resourcePath('processor/parsers/grok/patterns');
 
 const ID = /^[a-z0-9][a-z0-9._-]*$/;
 

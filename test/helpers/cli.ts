@@ -6,8 +6,12 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const VIGIL = fileURLToPath(new URL('../../bin/vigil.ts', import.meta.url));
 // kafkajs computes a negative timeout internally on current Node versions; the warning is noise (see bin/vigil.ts).
-// The same flags as bin/vigil.ts's first line (a small young generation keeps the collector's memory down).
-const NODE_FLAGS = ['--disable-warning=TimeoutNegativeWarning', '--max-semi-space-size=2'];
+// The same flags as bin/vigil.ts's first line (they keep the collector's memory down; docs/operations.md).
+const NODE_FLAGS = [
+  '--disable-warning=TimeoutNegativeWarning',
+  '--max-semi-space-size=8',
+  '--heap-growing-percent=75',
+];
 
 /** Node 24: the project's own binary when installed, else the running one. */
 export function nodeBinary(): string {

@@ -239,3 +239,37 @@ describe('pipeline engine', () => {
     expect((event.vigil.failures as string[])[0]).toMatch(/too many routes/);
   });
 });
+
+describe('numeric range conditions', () => {
+  it('run a step only when a number is in range', () => {
+    const set = load(
+      files({
+        'r.yaml': `pipelines:
+  - id: r
+    when: { dataset: [r] }
+    steps:
+      - grok: { patterns: ['%{INT:code:int}'] }
+      - mutate: { set: { event.outcome: success }, if: { code: { lt: 400 } } }
+      - mutate: { set: { event.outcome: failure }, if: { code: { gte: 400, lte: 599 } } }
+`,
+      }),
+    );
+    const outcome = (line: string) =>
+      (run(set, record({ dataset: 'r', line })).event.event as { outcome?: string }).outcome;
+    expect(outcome('200')).toBe('success');
+    expect(outcome('399')).toBe('success');
+    expect(outcome('400')).toBe('failure');
+    expect(outcome('599')).toBe('failure');
+    expect(outcome('600')).toBeUndefined();
+  });
+
+  it('refuses an empty range when loading', () => {
+    expect(() =>
+      load(
+        files({
+          'r.yaml': `pipelines:\n  - id: r\n    steps: [ { drop: { if: { code: {} } } } ]\n`,
+        }),
+      ),
+    ).toThrow(/r\.yaml:3:\d+ pipelines\[0\]\.steps\[0\]\.drop\.if: a range needs gte, gt, lte or lt/);
+  });
+});
