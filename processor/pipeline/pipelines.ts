@@ -8,7 +8,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../core/log.ts';
-import type { Metrics } from '../../core/telemetry/metrics.ts';
 import { type LoadPipelinesOptions, loadPipelines } from './loader.ts';
 import type { PipelineSet } from './pipeline-set.ts';
 

@@ -84,9 +84,9 @@ processor: { group_id: ${prefix}-processors, session_timeout_ms: 6000 }
     appendFileSync(logFile, `${lines.join('\n')}\n`);
     await new Promise<void>((resolve, reject) => {
       const socket = connect({ host: '127.0.0.1', port: tcpPort }, () => {
-        SSHD.forEach((text, i) =>
-          socket.write(`<38>1 2026-11-24T10:00:0${i}.000Z bastion sshd ${4000 + i} - - ${text}\n`),
-        );
+        for (const [i, text] of SSHD.entries()) {
+          socket.write(`<38>1 2026-11-24T10:00:0${i}.000Z bastion sshd ${4000 + i} - - ${text}\n`);
+        }
         socket.end(resolve);
       });
       socket.on('error', reject);
@@ -137,7 +137,17 @@ processor: { group_id: ${prefix}-processors, session_timeout_ms: 6000 }
       await count({ range: { '@timestamp': { gte: '2015-05-17T00:00:00Z', lt: '2015-05-21T00:00:00Z' } } }),
     ).toBe(APACHE_LINES);
     // sshd over syslog: keyword user, outcome, and the syslog header.
-    expect(await count({ term: { 'event.outcome': 'failure' } })).toBe(2);
+    expect(
+      await count({
+        bool: { filter: [{ term: { 'event.outcome': 'failure' } }, { term: { 'process.name': 'sshd' } }] },
+      }),
+    ).toBe(2);
+    // Web access outcome follows the status code.
+    expect(
+      await count({
+        bool: { filter: [{ term: { 'event.outcome': 'failure' } }, { term: { 'event.module': 'apache' } }] },
+      }),
+    ).toBe(errors);
     expect(await count({ term: { 'user.name': 'alice' } })).toBe(1);
     expect(await count({ term: { 'process.name': 'sshd' } })).toBe(SSHD.length);
 
