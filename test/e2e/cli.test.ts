@@ -1,5 +1,5 @@
 /** The command line as users meet it: help texts, versions, exit codes, configuration errors. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -99,7 +99,28 @@ describe('configuration errors', () => {
     );
     const { code, stdout } = await runVigil(['config', 'check', '-c', file]);
     expect(code).toBe(0);
-    expect(stdout).toContain('is valid');
+    expect(stdout).toMatch(/is valid; \d+ pipelines load \(0 of them yours\)/);
+  });
+
+  it('checks the pipelines a configuration names with `vigil config check`', async () => {
+    const pipelines = join(dir, 'pipelines');
+    mkdirSync(pipelines, { recursive: true });
+    writeFileSync(
+      join(pipelines, 'mine.yaml'),
+      "pipelines:\n  - id: mine\n    when: { dataset: [mine] }\n    steps:\n      - grok: { patterns: ['%{NOPE:x}'] }\n",
+    );
+    const file = join(dir, 'with-pipelines.yaml');
+    writeFileSync(file, `processor:\n  pipelines_dir: ${pipelines}\n`);
+    const broken = await runVigil(['config', 'check', '-c', file]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/mine\.yaml:5:\d+ pipelines\[0\]\.steps\[0\]\.grok: .*NOPE/);
+    writeFileSync(
+      join(pipelines, 'mine.yaml'),
+      "pipelines:\n  - id: mine\n    when: { dataset: [mine] }\n    steps:\n      - grok: { patterns: ['%{IP:source.ip}'] }\n",
+    );
+    const fixed = await runVigil(['config', 'check', '-c', file]);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.stdout).toMatch(/\d+ pipelines load \(1 of them yours\)/);
   });
 
   it('prints a JSON Schema with `vigil config schema`', async () => {
