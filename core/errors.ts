@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   GROK_PATTERN_INVALID: { retriable: false, exitCode: 2 },
   GROK_PATTERN_UNSUPPORTED: { retriable: false, exitCode: 2 },
   GROK_PATTERN_UNSAFE: { retriable: false, exitCode: 2 },
+  GEOIP_DATABASE_INVALID: { retriable: false, exitCode: 2 },
   INTERNAL: { retriable: false, exitCode: 1 },
 } as const satisfies Record<string, { retriable: boolean; exitCode: 1 | 2 }>;
 

@@ -14,6 +14,8 @@ import type { Component } from '../core/lifecycle.ts';
 import type { Logger } from '../core/log.ts';
 import type { Metrics } from '../core/telemetry/metrics.ts';
 import type { BatchHandler } from '../core/transport/record-transport.ts';
+import type { Enricher } from './enrichers/enricher.ts';
+import { openEnrichers } from './enrichers/enrichers.ts';
 import { buildEvent } from './event-builder.ts';
 import { Pipelines } from './pipeline/pipelines.ts';
 import type { DeadLetter, DeadLetterSink, EventSink, IndexRequest } from './sinks/event-sink.ts';
@@ -46,6 +48,7 @@ export class Processor implements Component {
   readonly #abort = new AbortController();
   readonly #indexPrefix: string;
   readonly #pipelines: Pipelines;
+  #enrichers: Enricher[] = [];
   #running = false;
   readonly #processed;
   readonly #deadLettered;
@@ -77,7 +80,14 @@ export class Processor implements Component {
   }
 
   async start(): Promise<void> {
-    const { sink, dlq, input } = this.#options;
+    const { sink, dlq, input, config, metrics } = this.#options;
+    // Enrichment data (GeoIP, assets, indicators) loads before any event flows.
+    this.#enrichers = await openEnrichers(config.processor, {
+      logger: this.#logger,
+      metrics,
+      reloadIntervalMs: config.processor.reload_interval_ms,
+    });
+    for (const enricher of this.#enrichers) enricher.start?.();
     await sink.start();
     await dlq.start();
     await input.start(this.handle, (entries) => this.#deadLetter(entries));
@@ -95,6 +105,7 @@ export class Processor implements Component {
     for (const record of records as RawRecord[]) {
       const event = buildEvent(record, { keepOriginal });
       if (pipelines.process(record, event) === 'dropped') continue;
+      for (const enricher of this.#enrichers) enricher.enrich(event);
       event.event.ingested = ingested;
       requests.push({
         id: eventId(record),
@@ -141,6 +152,7 @@ export class Processor implements Component {
     await this.#options.input.stop();
     clearTimeout(giveUp);
     this.#pipelines.stop();
+    for (const enricher of this.#enrichers) await enricher.close();
     this.#abort.abort();
     await this.#options.dlq.stop();
     await this.#options.sink.stop();

@@ -8,6 +8,9 @@
  */
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { assetConfigSchema } from '../../processor/enrichers/asset/asset-config.ts';
+import { geoipConfigSchema } from '../../processor/enrichers/geoip/config.ts';
+import { indicatorsConfigSchema } from '../../processor/enrichers/threat-intel/config.ts';
 
 const hostPort = z
   .string()
@@ -314,21 +317,21 @@ export const processorSchema = z
       .default('.vigil/events')
       .describe('Where events are written as NDJSON files when no OpenSearch is configured.'),
     keep_original: z.boolean().default(true).describe('Keep the raw line as event.original.'),
-    geoip: z
-      .strictObject({
-        city_db: z.string().optional().describe('MaxMind City database (.mmdb).'),
-        asn_db: z.string().optional().describe('MaxMind ASN database (.mmdb).'),
-      })
+    geoip: geoipConfigSchema
+      .default(geoipConfigSchema.parse({}))
+      .describe(
+        'GeoIP enrichment of source, destination, client and server addresses; works without configuration with the embedded DB-IP Lite country database.',
+      ),
+    assets: assetConfigSchema
       .optional()
-      .describe('GeoIP databases.'),
-    assets: z
-      .strictObject({ files: z.array(z.string()).default([]).describe('Asset inventory files.') })
+      .describe(
+        'Asset inventories (CSV, JSON, YAML) for source, destination, client, server and host asset context.',
+      ),
+    indicators: indicatorsConfigSchema
       .optional()
-      .describe('Asset context.'),
-    indicators: z
-      .strictObject({ files: z.array(z.string()).default([]).describe('Threat-intel indicator files.') })
-      .optional()
-      .describe('Threat-intel indicators.'),
+      .describe(
+        'Threat-intel indicator files (plain lists, CSV, STIX 2.1 bundles); matches become threat.enrichments.',
+      ),
   })
   .describe('The processor: parsing, enrichment, detection and indexing.');
 

@@ -54,6 +54,13 @@ describe('typed ECS events from raw records', () => {
     writeFileSync(logFile, '');
     const tcpPort = 20000 + Math.floor(Math.random() * 20000);
     const configFile = join(dir, 'vigil.yaml');
+    const assetsFile = join(dir, 'assets.csv');
+    writeFileSync(
+      assetsFile,
+      'id,name,owner,criticality,cidr,tags\nvpn-pool,VPN clients,netops,high,203.0.113.0/24,vpn;remote\n',
+    );
+    const indicatorsFile = join(dir, 'indicators.txt');
+    writeFileSync(indicatorsFile, '# provider: e2e-feed\n198.51.100.23\n');
     writeFileSync(
       configFile,
       `kafka:
@@ -70,7 +77,11 @@ collector:
     - { paths: [${JSON.stringify(logFile)}], dataset: apache.access }
   syslog:
     - { protocol: tcp, address: "127.0.0.1:${tcpPort}", dataset: linux.auth }
-processor: { group_id: ${prefix}-processors, session_timeout_ms: 6000 }
+processor:
+  group_id: ${prefix}-processors
+  session_timeout_ms: 6000
+  assets: { files: [${JSON.stringify(assetsFile)}] }
+  indicators: { files: [${JSON.stringify(indicatorsFile)}] }
 `,
     );
     const setup = await runVigil(['setup', '-c', configFile]);
@@ -150,6 +161,13 @@ processor: { group_id: ${prefix}-processors, session_timeout_ms: 6000 }
     ).toBe(errors);
     expect(await count({ term: { 'user.name': 'alice' } })).toBe(1);
     expect(await count({ term: { 'process.name': 'sshd' } })).toBe(SSHD.length);
+
+    // Enrichment: GeoIP from the embedded database, asset context, threat-intel matches.
+    expect(await count({ exists: { field: 'source.geo.country_iso_code' } })).toBeGreaterThan(
+      APACHE_LINES * 0.9,
+    );
+    expect(await count({ term: { 'source.asset.id': 'vpn-pool' } })).toBe(2);
+    expect(await count({ term: { 'threat.enrichments.indicator.provider': 'e2e-feed' } })).toBe(2);
 
     const mapping = await opensearch.indices.getFieldMapping({
       index: `${prefix}-*`,

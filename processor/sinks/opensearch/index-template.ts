@@ -24,6 +24,8 @@ export function eventIndexTemplate(config: Pick<OpenSearchConfig, 'index_prefix'
       address: keyword,
       domain: keyword,
       mac: keyword,
+      geo: { properties: { location: { type: 'geo_point' } } },
+      as: { properties: { number: { type: 'long' }, organization: { properties: { name: keyword } } } },
     },
   };
   return {
@@ -61,7 +63,13 @@ export function eventIndexTemplate(config: Pick<OpenSearchConfig, 'index_prefix'
               end: { type: 'date' },
             },
           },
-          host: { properties: { name: keyword, ip: { type: 'ip' } } },
+          host: {
+            properties: {
+              name: keyword,
+              ip: { type: 'ip' },
+              geo: { properties: { location: { type: 'geo_point' } } },
+            },
+          },
           agent: { properties: { id: keyword, type: keyword, version: keyword } },
           log: {
             properties: {
@@ -102,6 +110,22 @@ export function eventIndexTemplate(config: Pick<OpenSearchConfig, 'index_prefix'
           user_agent: { properties: { original: keyword, name: keyword, version: keyword } },
           user: { properties: { name: keyword, id: keyword } },
           network: { properties: { transport: keyword, protocol: keyword, bytes: { type: 'long' } } },
+          threat: {
+            properties: {
+              enrichments: {
+                properties: {
+                  indicator: {
+                    properties: {
+                      ip: { type: 'ip' },
+                      first_seen: { type: 'date' },
+                      last_seen: { type: 'date' },
+                      modified_at: { type: 'date' },
+                    },
+                  },
+                },
+              },
+            },
+          },
           vigil: {
             properties: {
               record: { properties: { id: keyword, offset: { type: 'long' }, stream: keyword } },
