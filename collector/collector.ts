@@ -56,6 +56,7 @@ export class Collector implements Component {
       metrics,
       batchMaxRecords: config.collector.batch_max_records,
       batchMaxBytes: config.collector.batch_max_bytes,
+      maxBufferedBytes: config.collector.max_buffered_bytes,
       flushIntervalMs: config.collector.flush_interval_ms,
     });
     const collector: RawRecord['collector'] = { id: config.collector.id, version: VIGIL_VERSION };

@@ -14,6 +14,9 @@ import type { Logger } from '../core/log.ts';
 import type { Metrics } from '../core/telemetry/metrics.ts';
 import type { RecordSink } from '../core/transport/record-transport.ts';
 
+/** Default of `maxBufferedBytes`: larger buffers cost memory and gain no throughput (bench/BENCHMARKS.md, 2026-11-25). */
+export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024;
+
 export interface ShipperOptions {
   sink: RecordSink;
   logger: Logger;
@@ -24,8 +27,18 @@ export interface ShipperOptions {
   batchMaxBytes: number;
   /** Longest time a record waits before its batch is sent. */
   flushIntervalMs: number;
-  /** Most records buffered before `push` makes sources wait. */
+  /** Most records buffered before `push` makes sources wait; default 4 × batchMaxRecords. */
   maxBufferedRecords?: number;
+  /**
+   * Most bytes (of lines) buffered before `push` makes sources wait (UDP
+   * drops); default 256 KiB (or batchMaxBytes when smaller). A batch is taken
+   * from the buffer, so batches never exceed it either. Records take several
+   * times their line's size in memory (a syslog record ≈ 3 ×: parsed header,
+   * object headers), so this bounds the collector's memory where the record
+   * count alone does not; one batch in flight and one buffered keep the
+   * transport busy.
+   */
+  maxBufferedBytes?: number;
   /** Longest pause between retries of a failed batch. */
   retryMaxMs?: number;
 }
@@ -46,6 +59,8 @@ export class Shipper {
   readonly #options: ShipperOptions;
   readonly #buffer: Entry[] = [];
   #bufferedBytes = 0;
+  /** A source was turned away since the last batch was taken. */
+  #full = false;
   #waitingForRoom: Array<() => void> = [];
   #wake: (() => void) | undefined;
   /** Cuts a retry pause short; only stopping does that (new records must not hasten retries). */
@@ -100,11 +115,29 @@ export class Shipper {
     return this.#buffer.length;
   }
 
-  /** Whether `count` more records fit without waiting (for sources that cannot wait, like UDP). */
-  hasRoom(count: number): boolean {
+  /** Bytes of lines buffered. */
+  get bufferedBytes(): number {
+    return this.#bufferedBytes;
+  }
+
+  /**
+   * Whether `count` more records with `bytes` of lines fit without waiting
+   * (for sources that cannot wait, like UDP).
+   */
+  hasRoom(count: number, bytes = 0): boolean {
     if (this.#stopping) return false;
-    const limit = this.#options.maxBufferedRecords ?? this.#options.batchMaxRecords * 4;
-    return this.#buffer.length + count <= limit;
+    if (this.#fits(count, bytes)) return true;
+    this.#sendNow();
+    return false;
+  }
+
+  /** Whether records fit in the buffer; anything fits an empty buffer, so an oversized push never waits forever. */
+  #fits(count: number, bytes: number): boolean {
+    if (this.#buffer.length === 0) return true;
+    const maxRecords = this.#options.maxBufferedRecords ?? this.#options.batchMaxRecords * 4;
+    const maxBytes =
+      this.#options.maxBufferedBytes ?? Math.min(this.#options.batchMaxBytes, DEFAULT_MAX_BUFFERED_BYTES);
+    return this.#buffer.length + count <= maxRecords && this.#bufferedBytes + bytes <= maxBytes;
   }
 
   start(): void {
@@ -120,16 +153,16 @@ export class Shipper {
       onAck();
       return;
     }
-    const limit = this.#options.maxBufferedRecords ?? this.#options.batchMaxRecords * 4;
-    while (!this.#stopping && this.#buffer.length > 0 && this.#buffer.length + records.length > limit) {
+    let bytes = 0;
+    for (const record of records) bytes += record.line.length;
+    while (!this.#stopping && !this.#fits(records.length, bytes)) {
+      this.#sendNow();
       await new Promise<void>((resolve) => this.#waitingForRoom.push(resolve));
     }
     if (this.#stopping) return;
     const group: Group = { remaining: records.length, onAck, input: inputLabel(records[0] as RawRecord) };
-    for (const record of records) {
-      this.#buffer.push({ record, group });
-      this.#bufferedBytes += record.line.length;
-    }
+    for (const record of records) this.#buffer.push({ record, group });
+    this.#bufferedBytes += bytes;
     this.#buffered.set(this.#buffer.length);
     if (
       this.#buffer.length >= this.#options.batchMaxRecords ||
@@ -185,9 +218,20 @@ export class Shipper {
 
   #batchIsFull(): boolean {
     return (
+      this.#full ||
       this.#buffer.length >= this.#options.batchMaxRecords ||
       this.#bufferedBytes >= this.#options.batchMaxBytes
     );
+  }
+
+  /**
+   * The buffer turned a source away (a push waits, UDP drops): ship what is
+   * there without waiting for the flush interval, or a buffer limit below one
+   * batch would hold every batch back that long.
+   */
+  #sendNow(): void {
+    this.#full = true;
+    this.#wake?.();
   }
 
   #takeBatch(): Entry[] {
@@ -200,6 +244,7 @@ export class Shipper {
       count += 1;
     }
     const batch = this.#buffer.splice(0, count);
+    this.#full = false;
     this.#bufferedBytes -= bytes;
     this.#buffered.set(this.#buffer.length);
     return batch;

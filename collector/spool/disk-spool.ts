@@ -53,6 +53,7 @@ const DEFAULT_CURSOR_INTERVAL_MS = 1000;
 /** Sequence numbers reserved (in the cursor file) ahead of use, so a lost tail never leads to reuse. */
 const SEQ_RESERVATION = 1 << 20;
 const READ_CHUNK_BYTES = 1024 * 1024;
+const MIN_READ_CHUNK_BYTES = 64 * 1024;
 const CURSOR_FILE = 'cursor.json';
 const SEGMENT_NAME = /^(\d{20})\.seg$/;
 const CURSOR_TEMP_NAME = /^\.cursor\.json\..+\.tmp$/;
@@ -648,15 +649,28 @@ export class DiskSpool<T> {
   async #writePending(): Promise<void> {
     const active = this.#active;
     if (!active || active.pendingBytes === 0) return;
-    const data = active.pending.length === 1 ? (active.pending[0] as Buffer) : Buffer.concat(active.pending);
     const position = active.segment.size - active.pendingBytes;
     let written = 0;
+    if (active.pending.length > 1) {
+      // The frames as they are (one writev), without copying them into one buffer first.
+      written = (await active.handle.writev(active.pending, position)).bytesWritten;
+      if (written === active.pendingBytes) {
+        active.pending = [];
+        active.pendingBytes = 0;
+        return;
+      }
+    }
+    // One frame, or the rest of a short writev.
+    const all = active.pending.length === 1 ? (active.pending[0] as Buffer) : Buffer.concat(active.pending);
+    const data = written > 0 ? all.subarray(written) : all;
+    written = 0;
+    const start = position + (all.length - data.length);
     while (written < data.length) {
       const { bytesWritten } = await active.handle.write(
         data,
         written,
         data.length - written,
-        position + written,
+        start + written,
       );
       written += bytesWritten;
     }
@@ -817,6 +831,9 @@ export class DiskSpool<T> {
           bytes += payload.length;
           return true;
         },
+        // A read limited to fewer bytes than a chunk reads no more than it may take
+        // (the chunk is new memory on every read).
+        readChunkBytes(maxBytes - bytes),
       );
       let corrupt = result.corrupt;
       let corruptAt = result.offset;
@@ -1244,6 +1261,13 @@ function standaloneBytes(frames: readonly Buffer[], segmentBytes: number): numbe
   return need;
 }
 
+/** Bytes to read at once when about `wanted` bytes of entries may be taken. */
+function readChunkBytes(wanted: number): number {
+  if (!(wanted < READ_CHUNK_BYTES)) return READ_CHUNK_BYTES;
+  // Room for the frame headers (about one per 200 bytes of entries) and one more entry.
+  return Math.max(MIN_READ_CHUNK_BYTES, Math.ceil(wanted * 1.1) + 4096);
+}
+
 async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
   const buffer = Buffer.allocUnsafe(length);
   let filled = 0;
@@ -1267,6 +1291,7 @@ async function scanFrames(
   end: number,
   nextSeq: number,
   visit: (seq: number, payload: Buffer, frameEnd: number) => boolean,
+  chunkBytes = READ_CHUNK_BYTES,
 ): Promise<ScanResult> {
   let buffer: Buffer = Buffer.alloc(0);
   let bufferStart = offset;
@@ -1275,7 +1300,7 @@ async function scanFrames(
     if (at + FRAME_HEADER_BYTES > buffer.length) {
       if (offset + FRAME_HEADER_BYTES > end)
         return { offset, nextSeq, corrupt: 'the last frame is cut short' };
-      buffer = await readAt(handle, offset, Math.min(end - offset, READ_CHUNK_BYTES));
+      buffer = await readAt(handle, offset, Math.min(end - offset, chunkBytes));
       bufferStart = offset;
       at = 0;
       if (buffer.length < FRAME_HEADER_BYTES) return { offset, nextSeq, corrupt: 'the file ends early' };
@@ -1284,7 +1309,7 @@ async function scanFrames(
     const frameBytes = FRAME_HEADER_BYTES + length;
     if (offset + frameBytes > end) return { offset, nextSeq, corrupt: 'the last frame is cut short' };
     if (at + frameBytes > buffer.length) {
-      buffer = await readAt(handle, offset, Math.min(end - offset, Math.max(READ_CHUNK_BYTES, frameBytes)));
+      buffer = await readAt(handle, offset, Math.min(end - offset, Math.max(chunkBytes, frameBytes)));
       bufferStart = offset;
       at = 0;
       if (buffer.length < frameBytes) return { offset, nextSeq, corrupt: 'the file ends early' };

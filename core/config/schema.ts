@@ -271,6 +271,11 @@ export const collectorSchema = z
     poll_interval_ms: positiveInt().default(250).describe('How often tailed files are checked for growth.'),
     batch_max_records: positiveInt().default(2000).describe('Most records shipped in one batch.'),
     batch_max_bytes: positiveInt().default(1_000_000).describe('Most bytes shipped in one batch.'),
+    max_buffered_bytes: positiveInt()
+      .default(262_144)
+      .describe(
+        'Most bytes of lines the collector buffers before sources wait (UDP drops, counted); a batch never exceeds it; default 262144.',
+      ),
     flush_interval_ms: positiveInt().default(200).describe('Longest time a record waits to be shipped.'),
   })
   .describe('The collector: what it reads and where it keeps its state.');

@@ -22,15 +22,46 @@ import type { Metrics } from '../../../core/telemetry/metrics.ts';
 import { FrameDecoder } from '../../codecs/framing/frame-decoder.ts';
 import type { Shipper } from '../../shipper.ts';
 import { DiskSpool } from '../../spool/disk-spool.ts';
-import { type SyslogRecordContext, syslogRecord } from './records.ts';
+import {
+  buildSyslogRecord,
+  type ReceivedMessage,
+  receivedMessage,
+  type SyslogRecordContext,
+} from './records.ts';
 import type { SyslogCounters } from './syslog-source.ts';
 
+/** Most entries, and about the most bytes of them, taken from the spool at once. */
 const READ_BATCH = 1000;
+const READ_BATCH_BYTES = 128 * 1024;
 const CERT_CHECK_MS = 2000;
 /** At shutdown, a connection that sent nothing for this long is closed. */
 const STOP_QUIET_MS = 300;
 /** At shutdown, the longest wait for senders to finish what they sent. */
 const STOP_DRAIN_MS = 5000;
+
+/**
+ * What the spool keeps of a message: its text and how it arrived, not the
+ * record. The record (parsed header, listener, collector) is built when the
+ * spool is read, so the spool holds about a third of the bytes and the JSON
+ * written and parsed per message is small.
+ */
+interface SpooledMessage {
+  /** Received at, ms since the epoch (the record's observed_at, and "now" for the header's parsing). */
+  t: number;
+  /** Peer address. */
+  a: string;
+  /** Peer port. */
+  p: number;
+  /** The message text, without its line terminator. */
+  m: string;
+  /** The exact bytes, base64, when they are not valid UTF-8. */
+  b?: string;
+  /** Flags such as "truncated". */
+  f?: string[];
+}
+
+/** Spools written by earlier versions hold whole records; they are shipped as they are. */
+type SpoolItem = SpooledMessage | RawRecord;
 
 interface Connection {
   /** Last time bytes arrived or a spool write finished. */
@@ -46,7 +77,7 @@ export class TcpListener {
   readonly #logger: Logger;
   readonly #counters: SyslogCounters;
   readonly #problems: RateLimitedLog;
-  readonly #spool: DiskSpool<RawRecord>;
+  readonly #spool: DiskSpool<SpoolItem>;
   readonly #sockets = new Map<Socket, Connection>();
   readonly #abort = new AbortController();
   #server: Server | undefined;
@@ -67,7 +98,7 @@ export class TcpListener {
     this.#counters = counters;
     this.#problems = new RateLimitedLog(logger);
     const { input } = context;
-    this.#spool = new DiskSpool<RawRecord>({
+    this.#spool = new DiskSpool<SpoolItem>({
       dir: join(dataDir, 'spool', `${input.protocol}-${input.address.replace(/[^A-Za-z0-9.-]+/g, '_')}`),
       maxBytes: input.spool.max_bytes,
       whenFull: input.spool.when_full,
@@ -175,7 +206,8 @@ export class TcpListener {
     });
     const accept = (frames: Array<{ bytes: Buffer; flags: string[] }>) => {
       if (frames.length === 0) return;
-      const records = frames.map((f) => syslogRecord(this.#context, f.bytes, 0, peer, f.flags));
+      const receivedAt = Date.now();
+      const records = frames.map((f) => spooled(receivedMessage(f.bytes, f.flags), receivedAt, peer));
       this.#counters.received.inc(labels, records.length);
       socket.pause();
       connection.busy = true;
@@ -241,9 +273,9 @@ export class TcpListener {
       try {
         await this.#spool.waitForData(signal);
         if (signal.aborted) break;
-        const entries = await this.#spool.read(READ_BATCH);
+        const entries = await this.#spool.read(READ_BATCH, READ_BATCH_BYTES);
         if (entries.length === 0) continue;
-        const records = entries.map(({ seq, entry }) => ({ ...entry, offset: seq }));
+        const records = entries.map(({ seq, entry }) => this.#record(entry, seq));
         const last = (entries[entries.length - 1] as { seq: number }).seq;
         await this.#shipper.push(records, () => this.#spool.ack(last));
         // A stopping shipper takes nothing more; the rest waits in the spool.
@@ -254,6 +286,14 @@ export class TcpListener {
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
+  }
+
+  #record(entry: SpoolItem, seq: number): RawRecord {
+    if ('stream' in entry) return { ...entry, offset: seq };
+    const message: ReceivedMessage = { text: entry.m };
+    if (entry.b !== undefined) message.base64 = entry.b;
+    if (entry.f !== undefined) message.flags = entry.f;
+    return buildSyslogRecord(this.#context, message, entry.t, seq, entry.a, entry.p);
   }
 
   async stop(): Promise<void> {
@@ -314,6 +354,17 @@ export class TcpListener {
   async close(): Promise<void> {
     await this.#spool.close();
   }
+}
+
+function spooled(
+  message: ReceivedMessage,
+  receivedAt: number,
+  peer: { address: string; port: number },
+): SpooledMessage {
+  const entry: SpooledMessage = { t: receivedAt, a: peer.address, p: peer.port, m: message.text };
+  if (message.base64 !== undefined) entry.b = message.base64;
+  if (message.flags !== undefined) entry.f = message.flags;
+  return entry;
 }
 
 function frameFlags(result: { frame: Buffer; truncated?: boolean; unterminated?: boolean }): string[] {

@@ -67,7 +67,7 @@ export class UdpListener {
       this.#counters.dropped.inc({ ...labels, reason: 'too_large' });
       return;
     }
-    if (!this.#shipper.hasRoom(1)) {
+    if (!this.#shipper.hasRoom(1, message.length)) {
       this.#counters.dropped.inc({ ...labels, reason: 'backpressure' });
       return;
     }

@@ -362,6 +362,61 @@ describe('Shipper', () => {
     expect(shipper.buffered).toBe(4);
   });
 
+  it('makes push wait while the buffered lines reach maxBufferedBytes', async () => {
+    const sink = new FakeSink();
+    sink.holding = true;
+    const line = 'x'.repeat(100);
+    const { shipper } = startShipper(sink, {
+      batchMaxRecords: 2,
+      maxBufferedRecords: 100,
+      maxBufferedBytes: 250,
+    });
+    await shipper.push([record(1, line), record(2, line)], () => {});
+    await until(() => sink.held === 1);
+    await shipper.push([record(3, line), record(4, line)], () => {});
+    expect(shipper.bufferedBytes).toBe(200);
+    const third = track(shipper.push([record(5, line)], () => {}));
+    await sleep(20);
+    expect(third.settled).toBe(false);
+    sink.releaseOne();
+    await until(() => third.settled);
+    sink.releaseAll();
+    await until(() => sink.accepted.flat().length === 5);
+    expect(sink.accepted.flat()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('defaults maxBufferedBytes to batchMaxBytes when that is below 256 KiB', async () => {
+    const sink = new FakeSink();
+    sink.holding = true;
+    const line = 'x'.repeat(100);
+    const { shipper } = startShipper(sink, { batchMaxRecords: 2, batchMaxBytes: 300 });
+    await shipper.push([record(1, line), record(2, line)], () => {});
+    await until(() => sink.held === 1);
+    await shipper.push([record(3, line), record(4, line), record(5, line)], () => {});
+    expect(shipper.hasRoom(1, 0)).toBe(true);
+    expect(shipper.hasRoom(1, 1)).toBe(false);
+  });
+
+  it('takes a push larger than maxBufferedBytes when the buffer is empty', async () => {
+    const sink = new FakeSink();
+    const { shipper } = startShipper(sink, { maxBufferedBytes: 10 });
+    expect(shipper.hasRoom(3, 1000)).toBe(true);
+    const push = track(shipper.push([record(1, 'x'.repeat(500)), record(2, 'y'.repeat(500))], () => {}));
+    await until(() => push.settled);
+    await until(() => sink.accepted.flat().length === 2);
+  });
+
+  it('tells UDP there is no room once the buffered bytes would exceed the limit', async () => {
+    const sink = new FakeSink();
+    sink.holding = true;
+    const { shipper } = startShipper(sink, { batchMaxRecords: 1, maxBufferedBytes: 150 });
+    await shipper.push([record(1, 'x'.repeat(100))], () => {});
+    await until(() => sink.held === 1);
+    await shipper.push([record(2, 'x'.repeat(100))], () => {});
+    expect(shipper.hasRoom(1, 50)).toBe(true);
+    expect(shipper.hasRoom(1, 51)).toBe(false);
+  });
+
   it('ships the buffered records when stopped', async () => {
     const sink = new FakeSink();
     const { shipper } = startShipper(sink, { flushIntervalMs: 60_000 });

@@ -146,6 +146,26 @@ describe('DiskSpool appending and reading', () => {
     expect(await spool.read(10, payload * 3)).toHaveLength(3);
   });
 
+  it('reads everything in order with byte-limited reads smaller than a read chunk, large entries included', async () => {
+    const { spool } = await openSpool({ maxBytes: 64 * 1024 * 1024, segmentBytes: 16 * 1024 * 1024 });
+    const entries = range(1, 3000).map((n) => ({ n, line: 'y'.repeat(n % 500 === 0 ? 200_000 : 300) }));
+    await spool.append(entries);
+    const seen: number[] = [];
+    for (;;) {
+      const batch = await spool.read(1000, 20 * 1024);
+      if (batch.length === 0) break;
+      let bytes = 0;
+      for (const { entry } of batch) bytes += JSON.stringify(entry).length;
+      // Within the limit, or a single entry that alone exceeds it.
+      expect(batch.length === 1 || bytes <= 20 * 1024).toBe(true);
+      for (const { seq, entry } of batch) {
+        expect(entry.n).toBe(seq);
+        seen.push(entry.n);
+      }
+    }
+    expect(seen).toEqual(range(1, 3000));
+  });
+
   it('reads entries appended after the reader reached the end', async () => {
     const { spool } = await openSpool();
     await spool.append([line(1)]);

@@ -12,6 +12,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Shipper } from '../../../../../collector/shipper.ts';
 import { SyslogSource } from '../../../../../collector/sources/syslog/syslog-source.ts';
+import { DiskSpool } from '../../../../../collector/spool/disk-spool.ts';
 import { parseConfig } from '../../../../../core/config/loader.ts';
 import type { RawRecord } from '../../../../../core/event/raw-record.ts';
 import { silentLogger } from '../../../../../core/log.ts';
@@ -148,6 +149,59 @@ describe('TCP syslog listener', { timeout: 40_000 }, () => {
         `vigil_collector_sent_records_total{input="tcp://127.0.0.1:${port}"} 6000`,
       ),
     );
+  });
+
+  it('builds each record from the spooled message: parsed header, peer, listener, receive time', async () => {
+    const dataDir = tempDir();
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const input = `{ protocol: tcp, address: "127.0.0.1:${port}", dataset: t }`;
+    const started = await startListener(dataDir, input);
+    const before = Date.now();
+    await send(port, 0, 3);
+    await waitFor('the messages to be shipped', () => started.sink.records.length >= 3, 10_000);
+    const [first, , third] = started.sink.records as [RawRecord, RawRecord, RawRecord];
+    expect(first.line).toBe(message(0));
+    expect(first.stream).toEqual({ id: `syslog:tcp:127.0.0.1:${port}`, kind: 'syslog' });
+    expect(first.listener).toEqual({ protocol: 'tcp', address: `127.0.0.1:${port}` });
+    expect(first.peer?.address).toBe('127.0.0.1');
+    expect(first.dataset).toBe('t');
+    expect(first.syslog?.format).toBe('rfc5424');
+    expect(first.syslog?.message).toBe(`message 0 ${'x'.repeat(200)}`);
+    expect(Date.parse(first.observed_at)).toBeGreaterThanOrEqual(before - 1);
+    expect(first.flags).toBeUndefined();
+    expect(third.offset).toBe(first.offset + 2);
+  });
+
+  it('ships whole records left in the spool by an earlier version', async () => {
+    const dataDir = tempDir();
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const address = `127.0.0.1:${port}`;
+    const spool = new DiskSpool<RawRecord>({
+      dir: join(dataDir, 'spool', `tcp-127.0.0.1_${port}`),
+      maxBytes: 1024 * 1024,
+      whenFull: 'block',
+      logger: silentLogger(),
+      metrics: new Metrics({ defaultMetrics: false }),
+      name: 'old',
+    });
+    await spool.open();
+    const old: RawRecord = {
+      collector: { id: 't', version: 'old' },
+      host: { name: 'h' },
+      stream: { id: `syslog:tcp:${address}`, kind: 'syslog' },
+      offset: 0,
+      line: message(7),
+      dataset: 't',
+      observed_at: '2026-11-24T22:00:01.000Z',
+      syslog: { format: 'unparsed', message: message(7) },
+      peer: { address: '127.0.0.1', port: 5 },
+      listener: { protocol: 'tcp', address },
+    };
+    const seq = await spool.append([old]);
+    await spool.close();
+    const started = await startListener(dataDir, `{ protocol: tcp, address: "${address}", dataset: t }`);
+    await waitFor('the old record to be shipped', () => started.sink.records.length >= 1, 10_000);
+    expect(started.sink.records[0]).toEqual({ ...old, offset: seq });
   });
 
   it('serves a renewed TLS certificate without a restart and keeps the previous one when the new pair is broken', async () => {
