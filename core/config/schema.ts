@@ -272,9 +272,9 @@ export const collectorSchema = z
     batch_max_records: positiveInt().default(2000).describe('Most records shipped in one batch.'),
     batch_max_bytes: positiveInt().default(1_000_000).describe('Most bytes shipped in one batch.'),
     max_buffered_bytes: positiveInt()
-      .default(262_144)
+      .default(524_288)
       .describe(
-        'Most bytes of lines the collector buffers before sources wait (UDP drops, counted); a batch never exceeds it; default 262144.',
+        'Most bytes of lines the collector buffers before sources wait (UDP drops, counted); a batch never exceeds it; default 524288.',
       ),
     flush_interval_ms: positiveInt().default(200).describe('Longest time a record waits to be shipped.'),
   })
