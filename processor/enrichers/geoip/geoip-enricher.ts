@@ -15,12 +15,12 @@
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { VigilError } from '../../../core/errors.ts';
+import { LruCache } from '../../../core/lru-cache.ts';
 import type { Metrics } from '../../../core/telemetry/metrics.ts';
 import type { EcsEvent } from '../../event-builder.ts';
 import { type FieldPath, fieldPath, getField, setField } from '../../pipeline/fields.ts';
 import type { Enricher, EnricherContext } from '../enricher.ts';
 import { type GeoIpConfig, type GeoIpConfigInput, geoipConfigSchema } from './config.ts';
-import { LruCache } from './lru-cache.ts';
 import {
   type DatabaseKinds,
   type FileSignature,

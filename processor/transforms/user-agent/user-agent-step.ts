@@ -10,6 +10,7 @@
  */
 import Bowser from 'bowser';
 import { z } from 'zod';
+import { LruCache } from '../../../core/lru-cache.ts';
 import { type FieldPath, fieldPath, getField, mergeFields, setField } from '../../pipeline/fields.ts';
 import type { PipelineStep, StepDefinition, StepResult } from '../../pipeline/step.ts';
 
@@ -47,38 +48,6 @@ interface AgentInfo {
   osName?: string;
   osVersion?: string;
   deviceName?: string;
-}
-
-/** A least-recently-used map: a Map's insertion order is its recency order. */
-export class LruCache<K, V> {
-  readonly #capacity: number;
-  readonly #entries = new Map<K, V>();
-
-  constructor(capacity: number) {
-    this.#capacity = capacity;
-  }
-
-  get size(): number {
-    return this.#entries.size;
-  }
-
-  get(key: K): V | undefined {
-    const value = this.#entries.get(key);
-    if (value === undefined) return undefined;
-    this.#entries.delete(key);
-    this.#entries.set(key, value);
-    return value;
-  }
-
-  set(key: K, value: V): void {
-    if (this.#capacity === 0) return;
-    this.#entries.delete(key);
-    if (this.#entries.size >= this.#capacity) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
-    }
-    this.#entries.set(key, value);
-  }
 }
 
 export const userAgentStep: StepDefinition<typeof schema> = {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { LruCache } from '../../../../../core/lru-cache.ts';
 import type { EcsEvent } from '../../../../../processor/event-builder.ts';
 import type { StepBuildContext } from '../../../../../processor/pipeline/step.ts';
-import { LruCache, userAgentStep } from '../../../../../processor/transforms/user-agent/user-agent-step.ts';
+import { userAgentStep } from '../../../../../processor/transforms/user-agent/user-agent-step.ts';
 
 /** Parsed events are read as loose nested JSON. */
 // biome-ignore lint/suspicious/noExplicitAny: assertions read nested event fields freely.

@@ -1,4 +1,4 @@
-/** A least-recently-used cache on a Map (which keeps insertion order); size 0 caches nothing. */
+/** A least-recently-used cache on a Map (which keeps insertion order); size 0 caches nothing. Shared by the GeoIP enricher and the user_agent step. */
 export class LruCache<K, V> {
   readonly #max: number;
   readonly #entries = new Map<K, V>();
