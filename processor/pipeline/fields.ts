@@ -4,6 +4,7 @@
  * `__proto__`, `constructor` and `prototype` are refused as path segments,
  * so no configuration or event data can reach an object's prototype.
  */
+import { z } from 'zod';
 import { VigilError } from '../../core/errors.ts';
 
 export type FieldPath = readonly string[];
@@ -103,4 +104,19 @@ export function mergeFields(target: Record<string, unknown>, source: Record<stri
     if (isObject(value) && isObject(existing)) mergeFields(existing, value);
     else target[key] = value;
   }
+}
+
+/** A field name in a step's options: checked by `fieldPath` when the step loads. */
+export const fieldNameSchema = z.string().superRefine((name, ctx) => {
+  try {
+    fieldPath(name);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+
+/** Whether a string's UTF-8 form is longer than `max` bytes; measured only when the length cannot decide. */
+export function exceedsBytes(text: string, max: number): boolean {
+  if (text.length > max) return true;
+  return text.length * 3 > max && Buffer.byteLength(text, 'utf8') > max;
 }

@@ -21,7 +21,14 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { appendUnique, type FieldPath, fieldPath, getField, setField } from '../../pipeline/fields.ts';
+import {
+  appendUnique,
+  exceedsBytes,
+  type FieldPath,
+  fieldPath,
+  getField,
+  setField,
+} from '../../pipeline/fields.ts';
 import type { PipelineStep, StepDefinition, StepResult } from '../../pipeline/step.ts';
 import { DEFAULT_LIMITS } from '../../pipeline/step.ts';
 import {
@@ -276,12 +283,6 @@ export const cefStep: StepDefinition<typeof schema> = {
     };
   },
 };
-
-function exceedsBytes(value: string, max: number): boolean {
-  if (value.length > max) return true;
-  if (value.length * 3 <= max) return false;
-  return Buffer.byteLength(value, 'utf8') > max;
-}
 
 /**
  * Sets `cef.*` and, with `ecs`, the ECS fields, in one pass over the pairs:

@@ -20,18 +20,17 @@
  * `cannot convert <column>` after setting the other columns.
  */
 import { z } from 'zod';
-import { type FieldPath, fieldPath, getField, setField } from '../../pipeline/fields.ts';
+import {
+  exceedsBytes,
+  type FieldPath,
+  fieldNameSchema,
+  fieldPath,
+  getField,
+  setField,
+} from '../../pipeline/fields.ts';
 import type { PipelineStep, StepDefinition, StepResult } from '../../pipeline/step.ts';
 import { DEFAULT_LIMITS } from '../../pipeline/step.ts';
 import { type ConvertType, convertValue } from '../../transforms/mutate/mutate-step.ts';
-
-const fieldName = z.string().superRefine((name, ctx) => {
-  try {
-    fieldPath(name);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
-  }
-});
 
 const singleChar = z
   .string()
@@ -40,9 +39,9 @@ const singleChar = z
 
 const schema = z
   .strictObject({
-    field: fieldName.default('message').describe('Field holding the text to parse; default `message`.'),
+    field: fieldNameSchema.default('message').describe('Field holding the text to parse; default `message`.'),
     columns: z
-      .array(fieldName)
+      .array(fieldNameSchema)
       .min(1)
       .max(DEFAULT_LIMITS.maxFields)
       .describe('Fields that receive the values, in order, e.g. `[source.ip, user.name]`; required.'),
@@ -58,7 +57,7 @@ const schema = z
       .describe(
         'Types of columns, column → `int`, `float`, `bool` or `string` (as in mutate); default none: all text.',
       ),
-    extra_field: fieldName
+    extra_field: fieldNameSchema
       .optional()
       .describe(
         'Field that receives the values beyond the columns, as a list; default none: they are dropped.',
@@ -100,12 +99,6 @@ const ERR_UNTERMINATED = 1;
 const ERR_QUOTING = 2;
 const ERR_TOO_MANY = 3;
 
-/** Whether a string's UTF-8 form is longer than `max` bytes; measured only when it can be. */
-function tooLong(text: string, max: number): boolean {
-  if (text.length > max) return true;
-  return text.length * 3 > max && Buffer.byteLength(text, 'utf8') > max;
-}
-
 interface Column {
   name: string;
   path: FieldPath;
@@ -142,7 +135,7 @@ class CsvStep implements PipelineStep {
     const text = getField(event, this.source);
     if (text === undefined) return MISSING;
     if (typeof text !== 'string') return NOT_TEXT;
-    if (tooLong(text, this.maxBytes)) return TOO_LONG;
+    if (exceedsBytes(text, this.maxBytes)) return TOO_LONG;
     const values = this.values;
     values.length = 0;
     const status = this.split(text, values);

@@ -19,21 +19,21 @@
  * occur. A failing event is left unchanged.
  */
 import { z } from 'zod';
-import { type FieldPath, fieldPath, getField, mergeFields, setField } from '../../pipeline/fields.ts';
+import {
+  exceedsBytes,
+  type FieldPath,
+  fieldNameSchema,
+  fieldPath,
+  getField,
+  mergeFields,
+  setField,
+} from '../../pipeline/fields.ts';
 import type { PipelineStep, StepDefinition, StepResult } from '../../pipeline/step.ts';
 import { DEFAULT_LIMITS } from '../../pipeline/step.ts';
 
-const fieldName = z.string().superRefine((name, ctx) => {
-  try {
-    fieldPath(name);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
-  }
-});
-
 const schema = z.strictObject({
-  field: fieldName.default('message').describe('Field holding the JSON text; default `message`.'),
-  target: fieldName
+  field: fieldNameSchema.default('message').describe('Field holding the JSON text; default `message`.'),
+  target: fieldNameSchema
     .optional()
     .describe(
       'Field that receives the parsed object or array; default none: the object is merged at the root of the event.',
@@ -127,12 +127,6 @@ function dropForbidden(key: string, value: unknown): unknown {
   return FORBIDDEN.has(key) ? undefined : value;
 }
 
-/** Whether a string's UTF-8 form is longer than `max` bytes; measured only when it can be. */
-function tooLong(text: string, max: number): boolean {
-  if (text.length > max) return true;
-  return text.length * 3 > max && Buffer.byteLength(text, 'utf8') > max;
-}
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -177,7 +171,7 @@ class JsonStep implements PipelineStep {
     const text = getField(event, this.source);
     if (text === undefined) return MISSING;
     if (typeof text !== 'string') return NOT_TEXT;
-    if (tooLong(text, this.maxBytes)) return TOO_LONG;
+    if (exceedsBytes(text, this.maxBytes)) return TOO_LONG;
     const flags = scan(text, this.maxDepth, this.maxFields);
     if (flags & SCAN_TOO_DEEP) return TOO_DEEP;
     if (flags & SCAN_TOO_MANY) return TOO_MANY;

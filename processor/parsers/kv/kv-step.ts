@@ -32,17 +32,16 @@
  * `@timestamp` and `message` are only replaced by a single string.
  */
 import { z } from 'zod';
-import { type FieldPath, fieldPath, getField, setField } from '../../pipeline/fields.ts';
+import {
+  exceedsBytes,
+  type FieldPath,
+  fieldNameSchema,
+  fieldPath,
+  getField,
+  setField,
+} from '../../pipeline/fields.ts';
 import type { PipelineStep, StepDefinition, StepResult } from '../../pipeline/step.ts';
 import { DEFAULT_LIMITS } from '../../pipeline/step.ts';
-
-const fieldName = z.string().superRefine((name, ctx) => {
-  try {
-    fieldPath(name);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
-  }
-});
 
 /** Characters used as separators: one UTF-16 code unit each, no quotes, no backslash. */
 const separators = z
@@ -56,10 +55,10 @@ const separators = z
 
 const schema = z
   .strictObject({
-    field: fieldName
+    field: fieldNameSchema
       .default('message')
       .describe('Field holding the text to parse (or a list of texts, each parsed); default `message`.'),
-    target: fieldName
+    target: fieldNameSchema
       .optional()
       .describe('Object field that receives the pairs, e.g. `auditd`; default none: the root of the event.'),
     field_split: separators
@@ -119,12 +118,6 @@ const ESCAPE = /\\(["'\\])/g;
 /** Parse results besides a count of pairs. */
 const PARSE_TOO_LONG = -1;
 const PARSE_TOO_MANY = -2;
-
-/** Whether a string's UTF-8 form is longer than `max` bytes; measured only when it can be. */
-function tooLong(text: string, max: number): boolean {
-  if (text.length > max) return true;
-  return text.length * 3 > max && Buffer.byteLength(text, 'utf8') > max;
-}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -207,7 +200,7 @@ class KvStep implements PipelineStep {
 
   /** Adds the pairs of `text` to `pairs`; returns the new count, or PARSE_TOO_LONG / PARSE_TOO_MANY. */
   private parse(text: string, pairs: Record<string, unknown>, count: number): number {
-    if (tooLong(text, this.maxBytes)) return PARSE_TOO_LONG;
+    if (exceedsBytes(text, this.maxBytes)) return PARSE_TOO_LONG;
     const classes = this.classes;
     const n = text.length;
     let i = 0;

@@ -34,17 +34,16 @@
  * future: a December line read in January belongs to last year.
  */
 import { z } from 'zod';
-import { deleteField, type FieldPath, fieldPath, getField, setField } from '../../pipeline/fields.ts';
+import {
+  deleteField,
+  type FieldPath,
+  fieldNameSchema,
+  fieldPath,
+  getField,
+  setField,
+} from '../../pipeline/fields.ts';
 import type { PipelineStep, StepDefinition, StepResult } from '../../pipeline/step.ts';
 import { DEFAULT_LIMITS } from '../../pipeline/step.ts';
-
-const fieldName = z.string().superRefine((name, ctx) => {
-  try {
-    fieldPath(name);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
-  }
-});
 
 function isTimeZone(name: string): boolean {
   try {
@@ -56,7 +55,7 @@ function isTimeZone(name: string): boolean {
 }
 
 const schema = z.strictObject({
-  field: fieldName
+  field: fieldNameSchema
     .default('timestamp')
     .describe('Field holding the date text (or a number for UNIX formats); default `timestamp`.'),
   formats: z
@@ -80,7 +79,7 @@ const schema = z.strictObject({
     .describe(
       'Time zone of dates that carry no offset, an IANA name such as `Europe/Berlin`; default `UTC`.',
     ),
-  target: fieldName
+  target: fieldNameSchema
     .default('@timestamp')
     .describe('Field that receives the date as ISO 8601 UTC with milliseconds; default `@timestamp`.'),
   remove_field: z

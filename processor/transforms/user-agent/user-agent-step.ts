@@ -11,7 +11,14 @@
 import Bowser from 'bowser';
 import { z } from 'zod';
 import { LruCache } from '../../../core/lru-cache.ts';
-import { type FieldPath, fieldPath, getField, mergeFields, setField } from '../../pipeline/fields.ts';
+import {
+  exceedsBytes,
+  type FieldPath,
+  fieldPath,
+  getField,
+  mergeFields,
+  setField,
+} from '../../pipeline/fields.ts';
 import type { PipelineStep, StepDefinition, StepResult } from '../../pipeline/step.ts';
 
 const schema = z.strictObject({
@@ -81,12 +88,6 @@ export const userAgentStep: StepDefinition<typeof schema> = {
     };
   },
 };
-
-function exceedsBytes(value: string, max: number): boolean {
-  if (value.length > max) return true;
-  if (value.length * 3 <= max) return false;
-  return Buffer.byteLength(value, 'utf8') > max;
-}
 
 /** `curl/8.4.0`, `Wget/1.21`, `python-requests/2.31.0 ...`: the leading product token. */
 const PRODUCT = /^([A-Za-z][A-Za-z0-9_.+-]{0,63})\/([0-9][^\s/;()]{0,31})/;
