@@ -1,31 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../../../core/log.ts';
-import { Metrics } from '../../../../../core/telemetry/metrics.ts';
 import type { EcsEvent } from '../../../../../processor/event-builder.ts';
-import { PatternLibrary } from '../../../../../processor/parsers/grok/pattern-library.ts';
 import { jsonStep } from '../../../../../processor/parsers/json/json-step.ts';
-import type { PipelineStep, StepBuildContext } from '../../../../../processor/pipeline/step.ts';
+import type { PipelineStep } from '../../../../../processor/pipeline/step.ts';
+import { stepContext, stepEvent } from '../../../../helpers/pipeline-steps.ts';
 
-const context: StepBuildContext = {
-  pipeline: 'test',
-  index: 0,
-  patterns: new PatternLibrary(),
-  logger: silentLogger(),
-  metrics: new Metrics({ defaultMetrics: false }),
-};
+const context = stepContext();
 
 function build(options: unknown = {}): PipelineStep {
   return jsonStep.create(jsonStep.schema.parse(options), context);
 }
 
 function makeEvent(fields: Record<string, unknown> = {}): EcsEvent {
-  return {
-    '@timestamp': '2024-01-01T00:00:00.000Z',
-    message: '',
-    event: { dataset: 'test' },
-    vigil: { record: { id: 'r1', offset: 0, stream: 's1' } },
-    ...fields,
-  } as EcsEvent;
+  return stepEvent(fields);
 }
 
 function nested(depth: number): string {

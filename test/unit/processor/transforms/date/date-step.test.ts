@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../../../core/log.ts';
-import { Metrics } from '../../../../../core/telemetry/metrics.ts';
 import type { EcsEvent } from '../../../../../processor/event-builder.ts';
-import { PatternLibrary } from '../../../../../processor/parsers/grok/pattern-library.ts';
-import type { PipelineStep, StepBuildContext } from '../../../../../processor/pipeline/step.ts';
+import type { PipelineStep } from '../../../../../processor/pipeline/step.ts';
 import { dateStep, dateStepWithClock } from '../../../../../processor/transforms/date/date-step.ts';
+import { stepContext, stepEvent } from '../../../../helpers/pipeline-steps.ts';
 
-const context: StepBuildContext = {
-  pipeline: 'test',
-  index: 0,
-  patterns: new PatternLibrary(),
-  logger: silentLogger(),
-  metrics: new Metrics({ defaultMetrics: false }),
-};
+const context = stepContext();
 
 const INITIAL = '2000-01-01T00:00:00.000Z';
 
@@ -22,13 +14,7 @@ function build(options: Record<string, unknown>, now?: string): PipelineStep {
 }
 
 function makeEvent(fields: Record<string, unknown> = {}): EcsEvent {
-  return {
-    '@timestamp': INITIAL,
-    message: '',
-    event: { dataset: 'test' },
-    vigil: { record: { id: 'r1', offset: 0, stream: 's1' } },
-    ...fields,
-  } as EcsEvent;
+  return stepEvent(fields, INITIAL);
 }
 
 /** The @timestamp a step makes of `text`, or the failure. */
