@@ -30,7 +30,7 @@
  * to the default zone; it stays visible in `timestamp_raw`. A date that does
  * not exist (Feb 30) leaves `timestamp` unset and `timestamp_raw` as sent.
  */
-import { decodePriority, MAX_PRIORITY, type SyslogMessage, type SyslogParseOptions } from './message.ts';
+
 import {
   daysInMonth,
   formatIsoTimestamp,
@@ -38,7 +38,8 @@ import {
   offsetOfWallClock,
   utcFromFields,
   zoneOffsetMinutes,
-} from './time-zone.ts';
+} from '../../../core/time-zone.ts';
+import { decodePriority, MAX_PRIORITY, type SyslogMessage, type SyslogParseOptions } from './message.ts';
 
 const SP = 0x20;
 const STAR = 0x2a;

@@ -14,8 +14,9 @@
  * The timestamp is kept as sent (it always has `Z` or an offset); a UTF-8
  * BOM opening MSG is dropped.
  */
+
+import { daysInMonth } from '../../../core/time-zone.ts';
 import { decodePriority, MAX_PRIORITY, type SyslogMessage } from './message.ts';
-import { daysInMonth } from './time-zone.ts';
 
 // PRI, VERSION, TIMESTAMP (NILVALUE or RFC 3339 full date-time), then four SP-terminated
 // PRINTUSASCII fields. No group can match a space, so matching is linear.

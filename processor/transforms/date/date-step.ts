@@ -34,6 +34,7 @@
  * future: a December line read in January belongs to last year.
  */
 import { z } from 'zod';
+import { daysInMonth, utcFromFields } from '../../../core/time-zone.ts';
 import {
   deleteField,
   type FieldPath,
@@ -100,16 +101,9 @@ const DAY_MS = 86_400_000;
 /** 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the dates ISO 8601 writes with four digits. */
 const MIN_MS = -62_167_219_200_000;
 const MAX_MS = 253_402_300_799_999;
-/** 400 Gregorian years, in milliseconds (146,097 days). */
-const CYCLE_MS = 146_097 * DAY_MS;
 
 // ---------------------------------------------------------------------------
 // Civil time and time zones.
-
-function daysInMonth(year: number, month: number): number {
-  if (month !== 2) return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-}
 
 /** Milliseconds of a wall-clock time read as UTC; NaN when a part is out of range. */
 function civil(
@@ -123,9 +117,7 @@ function civil(
 ): number {
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
   if (hour > 23 || minute > 59 || second > 59) return Number.NaN;
-  // Date.UTC reads years 0–99 as 1900–1999: go 400 years up and back.
-  if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  return Date.UTC(year + 400, month - 1, day, hour, minute, second, ms) - CYCLE_MS;
+  return utcFromFields(year, month, day, hour, minute, second, ms);
 }
 
 interface Zone {
