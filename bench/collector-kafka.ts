@@ -662,3 +662,39 @@ export function maxReceiveBuffer(): number {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * One syslog run's collector: a free telemetry port and listener port, the
+ * run's vigil.yaml with one listener, its topics made by `vigil setup`, and
+ * the collector started. The caller owns `topics` (made before, cleaned up
+ * after) and stops the collector.
+ */
+export async function startSyslogCollector(options: {
+  protocol: 'tcp' | 'udp';
+  dir: string;
+  brokers: readonly string[];
+  topics: BenchTopics;
+  admin: KafkaAdmin;
+  nodeFlags?: string;
+  vigil?: VigilBuild;
+}): Promise<{ collector: CollectorProcess; address: string }> {
+  const httpPort = await freePort('tcp');
+  const address = `127.0.0.1:${await freePort(options.protocol)}`;
+  const config = await writeCollectorConfig({
+    dir: options.dir,
+    brokers: options.brokers,
+    topics: options.topics,
+    compression: 'gzip',
+    httpPort,
+    syslog: [{ protocol: options.protocol, address }],
+  });
+  await setupTopics(config, options.admin, options.topics);
+  const collector = await CollectorProcess.start(
+    config,
+    httpPort,
+    join(options.dir, 'collector.log'),
+    options.nodeFlags,
+    options.vigil,
+  );
+  return { collector, address };
+}

@@ -18,18 +18,16 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  CollectorProcess,
-  freePort,
+  type CollectorProcess,
   freshTopics,
   type KafkaAdmin,
   metricSum,
   type RepeatedRun,
   rssVerdict,
-  setupTopics,
+  startSyslogCollector,
   type VigilBuild,
   waitForRecords,
   withRepeats,
-  writeCollectorConfig,
 } from './collector-kafka.ts';
 import {
   checkSyslogDelivery,
@@ -226,25 +224,18 @@ async function tcpRun(
   let collector: CollectorProcess | undefined;
   let kill: (() => void) | undefined;
   try {
-    const httpPort = await freePort('tcp');
-    const address = `127.0.0.1:${await freePort('tcp')}`;
-    const config = await writeCollectorConfig({
+    const run = await startSyslogCollector({
+      protocol: 'tcp',
       dir,
       brokers: options.brokers,
       topics,
-      compression: 'gzip',
-      httpPort,
-      syslog: [{ protocol: 'tcp', address }],
+      admin,
+      nodeFlags: options.nodeFlags,
+      vigil: options.vigil,
     });
-    await setupTopics(config, admin, topics);
-    collector = await CollectorProcess.start(
-      config,
-      httpPort,
-      join(dir, 'collector.log'),
-      options.nodeFlags,
-      options.vigil,
-    );
-    const running = collector;
+    const running = run.collector;
+    collector = running;
+    const { address } = run;
     const sender = await startSender({
       protocol: 'tcp',
       address,

@@ -23,8 +23,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  CollectorProcess,
-  freePort,
+  type CollectorProcess,
   freshTopics,
   type KafkaAdmin,
   maxReceiveBuffer,
@@ -32,12 +31,11 @@ import {
   PRODUCED_RECORDS,
   type RepeatedRun,
   rssVerdict,
-  setupTopics,
   sleep,
+  startSyslogCollector,
   udpCounters,
   type VigilBuild,
   withRepeats,
-  writeCollectorConfig,
 } from './collector-kafka.ts';
 import { checkSyslogDelivery, type DeliveryCheck, deliveredAtMostOnce, deliverySummary } from './delivery.ts';
 import { cleanUp, repeatsMarkdown } from './file-kafka-throughput.ts';
@@ -203,25 +201,18 @@ async function udpRun(
   let collector: CollectorProcess | undefined;
   let kill: (() => void) | undefined;
   try {
-    const httpPort = await freePort('tcp');
-    const address = `127.0.0.1:${await freePort('udp')}`;
-    const config = await writeCollectorConfig({
+    const run = await startSyslogCollector({
+      protocol: 'udp',
       dir,
       brokers: options.brokers,
       topics,
-      compression: 'gzip',
-      httpPort,
-      syslog: [{ protocol: 'udp', address }],
+      admin,
+      nodeFlags: options.nodeFlags,
+      vigil: options.vigil,
     });
-    await setupTopics(config, admin, topics);
-    collector = await CollectorProcess.start(
-      config,
-      httpPort,
-      join(dir, 'collector.log'),
-      options.nodeFlags,
-      options.vigil,
-    );
-    const running = collector;
+    const running = run.collector;
+    collector = running;
+    const { address } = run;
     const sender = await startSender({
       protocol: 'udp',
       address,
