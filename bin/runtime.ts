@@ -98,7 +98,9 @@ export async function addKafkaProcessor(runtime: Runtime): Promise<Processor> {
     config: config.kafka,
     groupId: config.processor.group_id,
     sessionTimeoutMs: config.processor.session_timeout_ms,
+    maxWaitMs: config.opensearch?.bulk_max_wait_ms,
     logger,
+    metrics,
   });
   const dlq: DeadLetterSink = new KafkaDeadLetterSink(kafka, config.kafka);
   const processor = new Processor({ config, input, sink: await eventSinkFor(runtime), dlq, logger, metrics });

@@ -16,7 +16,7 @@ import type { Metrics } from '../core/telemetry/metrics.ts';
 import type { BatchHandler } from '../core/transport/record-transport.ts';
 import type { Enricher } from './enrichers/enricher.ts';
 import { openEnrichers } from './enrichers/enrichers.ts';
-import { buildEvent } from './event-builder.ts';
+import { buildEvent, type EcsEvent } from './event-builder.ts';
 import { Pipelines } from './pipeline/pipelines.ts';
 import type { DeadLetter, DeadLetterSink, EventSink, IndexRequest } from './sinks/event-sink.ts';
 
@@ -31,6 +31,8 @@ export interface RecordInput {
 }
 
 const STOP_GRACE_MS = 5000;
+const DAY_MS = 86_400_000;
+const OUT_OF_RANGE_TAG = 'vigil_timestamp_out_of_range';
 
 export interface ProcessorOptions {
   config: VigilConfig;
@@ -52,6 +54,10 @@ export class Processor implements Component {
   #running = false;
   readonly #processed;
   readonly #deadLettered;
+  readonly #outOfRange;
+  /** How far before and after the time its collector read it an event's own time may lie. */
+  readonly #maxAgeMs: number;
+  readonly #maxFutureMs: number;
 
   constructor(options: ProcessorOptions) {
     this.#options = options;
@@ -68,6 +74,15 @@ export class Processor implements Component {
       logger: this.#logger,
     });
     this.#processed = options.metrics.counter('vigil_processor_records_total', 'Raw records processed.');
+    const opensearch = options.config.opensearch;
+    const retentionDays = opensearch?.retention_days ?? 0;
+    this.#maxAgeMs = (opensearch?.max_event_age_days ?? (retentionDays > 0 ? retentionDays : 3650)) * DAY_MS;
+    this.#maxFutureMs = (opensearch?.max_event_future_minutes ?? 1440) * 60_000;
+    this.#outOfRange = options.metrics.counter(
+      'vigil_processor_events_out_of_range_total',
+      `Events whose own time was invalid, too old or in the future (by direction); indexed at the time their collector read them, tagged ${OUT_OF_RANGE_TAG}.`,
+      ['direction'],
+    );
     this.#deadLettered = options.metrics.counter(
       'vigil_processor_dead_letters_total',
       'Records sent to the dead-letter queue, by stage.',
@@ -106,6 +121,7 @@ export class Processor implements Component {
       const event = buildEvent(record, { keepOriginal });
       if (pipelines.process(record, event) === 'dropped') continue;
       for (const enricher of this.#enrichers) enricher.enrich(event);
+      this.#checkTime(record, event);
       event.event.ingested = ingested;
       requests.push({
         id: eventId(record),
@@ -128,6 +144,31 @@ export class Processor implements Component {
     }
     this.#processed.inc(records.length);
   };
+
+  /**
+   * The stated policy for event times out of range: an event dated further
+   * before the time its collector read it than the retention keeps, or further
+   * in the future than `max_event_future_minutes` (a wrong clock, a year-less
+   * syslog date guessed wrong), or not a date at all, is indexed at the time it
+   * was read, with its own time kept in `vigil.original_timestamp`, tagged and
+   * counted. The bounds are relative to the record's read time, not to now, so
+   * a replay picks the same index.
+   */
+  #checkTime(record: RawRecord, event: EcsEvent): void {
+    const time = Date.parse(event['@timestamp']);
+    const read = Date.parse(record.observed_at);
+    let direction: 'invalid' | 'past' | 'future' | undefined;
+    if (Number.isNaN(time)) direction = 'invalid';
+    else if (time < read - this.#maxAgeMs) direction = 'past';
+    else if (time > read + this.#maxFutureMs) direction = 'future';
+    if (direction === undefined || Number.isNaN(read)) return;
+    this.#outOfRange.inc({ direction });
+    event.vigil.original_timestamp = event['@timestamp'];
+    event['@timestamp'] = record.observed_at;
+    const tags = Array.isArray(event.tags) ? (event.tags as string[]) : [];
+    if (!tags.includes(OUT_OF_RANGE_TAG)) tags.push(OUT_OF_RANGE_TAG);
+    event.tags = tags;
+  }
 
   async #deadLetter(entries: DeadLetter[]): Promise<void> {
     if (entries.length === 0) return;

@@ -74,6 +74,8 @@ Environment:
   VIGIL_OPENSEARCH_PORT       OpenSearch HTTP port (default 9200); the transport port is 100 higher.
   VIGIL_REDIS_PORT            Redis port (default 6379).
   VIGIL_OPENSEARCH_HEAP       OpenSearch heap size, for example 1g (default 512m).
+  VIGIL_OPENSEARCH_SETTINGS   Extra OpenSearch node settings, space-separated key=value pairs, for example
+                              "thread_pool.write.queue_size=1" (tests use it to make a node reject writes).
   VIGIL_OPENSEARCH_JAVA_HOME  JDK for OpenSearch (default: the newest JDK found); Java 21 or newer runs
                               OpenSearch ${OPENSEARCH_VERSION}, Java 17 to 20 runs ${OPENSEARCH_FALLBACK_VERSION}.
   VIGIL_STACK_DIR             State folder: logs, data, pid files, generated configuration
@@ -84,6 +86,19 @@ Exit codes: 0 success, 1 a service failed or does not answer, 2 usage error.
 `;
 
 class UsageError extends Error {}
+
+/** VIGIL_OPENSEARCH_SETTINGS: space-separated key=value pairs. */
+function parseSettings(value: string): string[] {
+  const settings = value.split(/\s+/).filter(Boolean);
+  for (const setting of settings) {
+    if (!/^[a-z0-9_.]+=\S+$/.test(setting)) {
+      throw new UsageError(
+        `VIGIL_OPENSEARCH_SETTINGS holds "${setting}"; expected key=value pairs separated by spaces.`,
+      );
+    }
+  }
+  return settings;
+}
 class StackError extends Error {}
 
 // ---------------------------------------------------------------------------------------------------------
@@ -174,6 +189,7 @@ interface Env {
   ports: Record<Service, number>;
   opensearchHeap: string;
   opensearchJavaHome: string | undefined;
+  opensearchSettings: string[];
 }
 
 function readEnv(): Env {
@@ -203,6 +219,7 @@ function readEnv(): Env {
     ports,
     opensearchHeap: heap,
     opensearchJavaHome: e.VIGIL_OPENSEARCH_JAVA_HOME || undefined,
+    opensearchSettings: parseSettings(e.VIGIL_OPENSEARCH_SETTINGS ?? ''),
   };
 }
 
@@ -1445,6 +1462,7 @@ async function upOpenSearch(ctx: Ctx): Promise<void> {
       `-Epath.data=${path.join(dir, 'data')}`,
       `-Epath.logs=${path.join(dir, 'logs')}`,
       '-Ecluster.routing.allocation.disk.threshold_enabled=false',
+      ...env.opensearchSettings.map((setting) => `-E${setting}`),
     ];
     const childEnv = {
       ...process.env,

@@ -68,6 +68,24 @@ export const kafkaSchema = z
         "Most bytes of records in one produce request; keep it below the brokers' message.max.bytes.",
       ),
     partitions: positiveInt().default(6).describe('Partitions per topic when `vigil setup` creates topics.'),
+    min_insync_replicas: positiveInt()
+      .optional()
+      .describe(
+        'min.insync.replicas of the topics `vigil setup` creates or updates (default: 2, or the replication factor when it is lower).',
+      ),
+    retention_hours: z
+      .strictObject({
+        raw: positiveInt().default(168).describe('How long vigil.raw keeps records.'),
+        signals: positiveInt().default(168).describe('How long vigil.signals keeps signals.'),
+        alerts: positiveInt().default(720).describe('How long vigil.alerts keeps alerts.'),
+        dlq: positiveInt().default(720).describe('How long vigil.dlq keeps dead letters.'),
+      })
+      .default({ raw: 168, signals: 168, alerts: 720, dlq: 720 })
+      .describe('retention.ms of each topic, in hours, as `vigil setup` sets it.'),
+    topic_compression: z
+      .enum(['producer', 'gzip', 'snappy', 'lz4', 'zstd', 'uncompressed'])
+      .default('producer')
+      .describe("compression.type of Vigil's topics: `producer` keeps what producers sent."),
     replication_factor: positiveInt()
       .default(1)
       .describe('Replication factor when `vigil setup` creates topics.'),
@@ -81,7 +99,13 @@ export const opensearchSchema = z
     url: z.url().describe('OpenSearch endpoint, e.g. http://127.0.0.1:9200.'),
     username: z.string().optional().describe('User for HTTP basic authentication.'),
     password_file: z.string().optional().describe('File holding the basic-authentication password.'),
+    username_file: z
+      .string()
+      .optional()
+      .describe('File holding the user for basic authentication (instead of `username`).'),
     ca_file: z.string().optional().describe('PEM file of the certificate authority to trust for https.'),
+    cert_file: z.string().optional().describe('PEM client certificate, for OpenSearch that requires one.'),
+    key_file: z.string().optional().describe('PEM private key of `cert_file`.'),
     index_prefix: z
       .string()
       .regex(/^[a-z0-9][a-z0-9._-]*$/, 'expected a lowercase index-name prefix')
@@ -97,6 +121,34 @@ export const opensearchSchema = z
     bulk_max_bytes: positiveInt().default(5_000_000).describe('Most bytes in one bulk request.'),
     request_timeout_ms: positiveInt().default(30000).describe('Time allowed for one request.'),
     retry_max_ms: positiveInt().default(30000).describe('Longest pause between retries of a rejected bulk.'),
+    compression: z
+      .enum(['none', 'gzip'])
+      .default('none')
+      .describe(
+        'Compression of request bodies (gzip saves bandwidth on slow links and costs processor CPU).',
+      ),
+    bulk_max_wait_ms: positiveInt()
+      .default(1000)
+      .describe('Longest a processor waits to fill a batch before indexing what it has.'),
+    retention_days: z
+      .number()
+      .int()
+      .min(0)
+      .default(30)
+      .describe('Days an event index is kept (by its date); 0 keeps indices forever.'),
+    read_only_after_days: positiveInt()
+      .optional()
+      .describe('Make a day index read-only and force-merge it to one segment after this many days.'),
+    max_event_age_days: positiveInt()
+      .optional()
+      .describe(
+        'An event dated more than this many days before the collector read it is indexed at the time it was read, tagged `vigil_timestamp_out_of_range` (default: retention_days, or 3650).',
+      ),
+    max_event_future_minutes: positiveInt()
+      .default(1440)
+      .describe(
+        'An event dated more than this many minutes after the collector read it is indexed at the time it was read, tagged `vigil_timestamp_out_of_range`.',
+      ),
   })
   .describe(
     'OpenSearch, where every event is indexed. Absent in standalone mode: events go to NDJSON files.',

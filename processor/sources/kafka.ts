@@ -10,7 +10,9 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { assertTopicsExist } from '../../core/clients/kafka.ts';
 import type { KafkaConfig } from '../../core/config/schema.ts';
 import { decodeMessage, type RawRecord } from '../../core/event/raw-record.ts';
+import { failPoint } from '../../core/failpoint.ts';
 import type { Logger } from '../../core/log.ts';
+import type { Metrics } from '../../core/telemetry/metrics.ts';
 import type { BatchHandler } from '../../core/transport/record-transport.ts';
 import type { RecordInput } from '../processor.ts';
 import type { DeadLetter } from '../sinks/event-sink.ts';
@@ -26,6 +28,9 @@ export interface KafkaRecordInputOptions {
   logger: Logger;
   /** Partitions processed at the same time by this instance. */
   partitionsConcurrently?: number;
+  /** Longest wait for a fetch to fill before the records at hand are processed. */
+  maxWaitMs?: number;
+  metrics?: Metrics;
 }
 
 export class KafkaRecordInput implements RecordInput {
@@ -34,6 +39,7 @@ export class KafkaRecordInput implements RecordInput {
   readonly #logger: Logger;
   #consumer: Consumer | undefined;
   #joined = false;
+  readonly #lag;
   #resolveDone: () => void = () => {};
   #rejectDone: (error: unknown) => void = () => {};
   readonly done: Promise<void>;
@@ -41,6 +47,11 @@ export class KafkaRecordInput implements RecordInput {
   constructor(options: KafkaRecordInputOptions) {
     this.#options = options;
     this.#logger = options.logger.child({ input: 'kafka', topic: options.config.topics.raw });
+    this.#lag = options.metrics?.gauge(
+      'vigil_processor_consumer_lag',
+      'Records of vigil.raw behind the latest offset, per partition, as of the last batch taken from it.',
+      ['partition'],
+    );
     this.done = new Promise<void>((resolve, reject) => {
       this.#resolveDone = resolve;
       this.#rejectDone = reject;
@@ -58,6 +69,7 @@ export class KafkaRecordInput implements RecordInput {
       sessionTimeout: this.#options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: Math.min(3000, Math.floor((this.#options.sessionTimeoutMs ?? 30_000) / 3)),
       maxBytesPerPartition: 2 * 1024 * 1024,
+      maxWaitTimeInMs: this.#options.maxWaitMs ?? 1000,
     });
     this.#consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -91,6 +103,7 @@ export class KafkaRecordInput implements RecordInput {
   ): Promise<void> {
     const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    this.#lag?.set({ partition: String(batch.partition) }, Number(batch.offsetLagLow()) + 1);
     const records: RawRecord[] = [];
     const invalid: DeadLetter[] = [];
     const now = new Date().toISOString();
@@ -118,11 +131,13 @@ export class KafkaRecordInput implements RecordInput {
       clearInterval(beat);
     }
     if (!isRunning() || isStale()) return;
+    failPoint('processor.before_commit');
     const last = batch.lastOffset();
     resolveOffset(last);
     await (this.#consumer as Consumer).commitOffsets([
       { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
     ]);
+    this.#lag?.set({ partition: String(batch.partition) }, Number(batch.offsetLag()));
     await heartbeat();
   }
 

@@ -67,7 +67,8 @@ describe('typed ECS events from raw records', () => {
   brokers: ${JSON.stringify(KAFKA_BROKERS)}
   partitions: 2
   topics: { raw: ${prefix}.raw, signals: ${prefix}.signals, alerts: ${prefix}.alerts, dlq: ${prefix}.dlq }
-opensearch: { url: ${OPENSEARCH_URL}, index_prefix: ${prefix}, index_replicas: 0 }
+# The Apache lines are from 2015: a historical import keeps their own dates.
+opensearch: { url: ${OPENSEARCH_URL}, index_prefix: ${prefix}, index_replicas: 0, max_event_age_days: 36500 }
 http: { enabled: false }
 collector:
   id: parsing-host

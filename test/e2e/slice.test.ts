@@ -154,7 +154,9 @@ describe('collector → Kafka → processor → OpenSearch', () => {
     expect((await runVigil(['setup', '-c', slice.configFile])).code).toBe(0);
     const collector = spawnVigil(['collector', '-c', slice.configFile]);
     let processor = spawnVigil(['processor', '-c', slice.configFile]);
-    const writing = appendLines(slice.logFile, LINES, 25, 40);
+    // Lines arrive while the processor runs, so the kill lands while some are still to come.
+    await waitFor('the processor to start', () => processor.output().includes('Processor started.'), 60_000);
+    const writing = appendLines(slice.logFile, LINES, 25, 100);
 
     await waitFor('the first documents', async () => (await indexedCount(slice.prefix)) >= 100, 60_000);
     const before = await indexedCount(slice.prefix);

@@ -330,4 +330,69 @@ describe('Processor', () => {
     await processor.stop();
     expect(processor.ready()).toBe(false);
   });
+
+  describe('event times out of range', () => {
+    const observed = '2026-11-24T10:00:00.000Z';
+    const syslogRecord = (timestamp: string): RawRecord =>
+      record(1, {
+        stream: { id: 'syslog:udp:514', kind: 'syslog' },
+        observed_at: observed,
+        dataset: 'generic',
+        syslog: { format: 'rfc5424', timestamp, message: 'hello' },
+      });
+
+    // retention_days defaults to 30: older events are out of range.
+    const withOpenSearch = { opensearch: { url: 'http://127.0.0.1:9200' } };
+
+    async function indexed(timestamp: string, config: Record<string, unknown> = withOpenSearch) {
+      const { processor, input, sink, metrics } = processorWith(config);
+      await processor.start();
+      await input.handler?.([syslogRecord(timestamp)]);
+      await processor.stop();
+      return { request: sink.writes[0]?.[0] as IndexRequest, metrics: await metrics.text() };
+    }
+
+    it('keeps an event time within the bounds', async () => {
+      const { request, metrics } = await indexed('2026-11-24T09:59:00.000Z');
+      expect(request.event['@timestamp']).toBe('2026-11-24T09:59:00.000Z');
+      expect(request.index).toBe('vigil-generic-2026.11.24');
+      expect(request.event.tags).toBeUndefined();
+      expect(metrics).not.toContain('vigil_processor_events_out_of_range_total{');
+    });
+
+    it.each([
+      ['too old for the retention', '2025-01-01T00:00:00.000Z', 'past'],
+      ['more than a day in the future', '2026-11-26T10:00:00.000Z', 'future'],
+      ['not a date', 'yesterday at noon', 'invalid'],
+    ])(
+      'indexes an event whose time is %s at the time it was read, tagged and counted',
+      async (_what, timestamp, direction) => {
+        const { request, metrics } = await indexed(timestamp);
+        expect(request.event['@timestamp']).toBe(observed);
+        expect(request.index).toBe('vigil-generic-2026.11.24');
+        expect(request.event.vigil.original_timestamp).toBe(timestamp);
+        expect(request.event.tags).toEqual(['vigil_timestamp_out_of_range']);
+        expect(metrics).toContain(`vigil_processor_events_out_of_range_total{direction="${direction}"} 1`);
+      },
+    );
+
+    it('measures the bounds from the time the record was read, so a replay picks the same index', async () => {
+      // Read two years ago and dated a minute earlier: in range, whenever it is processed.
+      const old = processorWith(withOpenSearch);
+      await old.processor.start();
+      await old.input.handler?.([
+        { ...syslogRecord('2024-11-24T09:59:00.000Z'), observed_at: '2024-11-24T10:00:00.000Z' },
+      ]);
+      await old.processor.stop();
+      const replayed = old.sink.writes[0]?.[0] as IndexRequest;
+      expect(replayed.event['@timestamp']).toBe('2024-11-24T09:59:00.000Z');
+      expect(replayed.index).toBe('vigil-generic-2024.11.24');
+    });
+
+    it('takes the age bound from opensearch.max_event_age_days', async () => {
+      const config = { opensearch: { url: 'http://127.0.0.1:9200', max_event_age_days: 1 } };
+      const { request } = await indexed('2026-11-22T10:00:00.000Z', config);
+      expect(request.event['@timestamp']).toBe(observed);
+    });
+  });
 });

@@ -35,11 +35,19 @@ class FakeClient {
     this.answer = answer;
   }
 
-  async bulk(params: { body: unknown[] }, options: unknown) {
-    const ids = params.body
+  async bulk(params: { body: string | unknown[] }, options: unknown) {
+    // The sink sends NDJSON text, serialized once; the fake reads it back.
+    const body =
+      typeof params.body === 'string'
+        ? params.body
+            .split('\n')
+            .filter((line) => line !== '')
+            .map((line) => JSON.parse(line) as unknown)
+        : params.body;
+    const ids = body
       .filter((_, i) => i % 2 === 0)
-      .map((action) => (action as { create: { _id: string } }).create._id);
-    this.calls.push({ ids, body: params.body, options });
+      .map((action) => (Object.values(action as object)[0] as { _id: string })._id);
+    this.calls.push({ ids, body, options });
     const result = this.answer(ids, this.calls.length);
     if (result instanceof Error) throw result;
     return {
@@ -246,7 +254,9 @@ describe('OpenSearchSink', () => {
 
   it('splits a batch so a bulk request stays within bulk_max_bytes', async () => {
     const client = new FakeClient();
-    const size = JSON.stringify(request('a').event).length;
+    // Each document costs its action line and its source line, with their newlines.
+    const { index, event } = request('a');
+    const size = `{"create":{"_index":"${index}","_id":"a"}}\n${JSON.stringify(event)}\n`.length;
     const { sink } = sinkWith(client, { bulk_max_bytes: size * 2 + 1 });
     await sink.write(requests('a', 'b', 'c'), signal());
     expect(client.calls.map((c) => c.ids)).toEqual([['a', 'b'], ['c']]);
@@ -298,6 +308,64 @@ describe('OpenSearchSink', () => {
     const started = Date.now();
     await sink.write(requests('a'), signal());
     expect(Date.now() - started).toBeLessThan(80);
+  });
+
+  it('counts retries by reason', async () => {
+    const client = new FakeClient((ids, call) =>
+      ids.map((id) => {
+        if (call > 1) return { status: 201 };
+        if (id === 'a') return { status: 429, error: { type: 'es_rejected_execution_exception' } };
+        if (id === 'b') return { status: 403, error: { type: 'cluster_block_exception' } };
+        return { status: 503 };
+      }),
+    );
+    const { sink, metrics } = sinkWith(client);
+    await sink.write(requests('a', 'b', 'c'), signal());
+    const text = await metrics.text();
+    expect(text).toContain('vigil_processor_bulk_retries_total{reason="too_many_requests"} 1');
+    expect(text).toContain('vigil_processor_bulk_retries_total{reason="cluster_block"} 1');
+    expect(text).toContain('vigil_processor_bulk_retries_total{reason="unavailable"} 1');
+  });
+
+  it('retries a whole request answered 429 and counts it as too_many_requests', async () => {
+    const tooMany = Object.assign(new Error('Too Many Requests'), { meta: { statusCode: 429 } });
+    const client = new FakeClient((ids, call) => (call === 1 ? tooMany : ids.map(() => ({ status: 201 }))));
+    const { sink, metrics } = sinkWith(client);
+    await expect(sink.write(requests('a', 'b'), signal())).resolves.toEqual([]);
+    expect(client.calls).toHaveLength(2);
+    expect(await metrics.text()).toContain(
+      'vigil_processor_bulk_retries_total{reason="too_many_requests"} 2',
+    );
+  });
+
+  it('splits a request answered 413 and rejects a single document that is still too large', async () => {
+    const tooLarge = Object.assign(new Error('Request Entity Too Large'), { meta: { statusCode: 413 } });
+    const client = new FakeClient((ids) => (ids.length > 1 || ids[0] === 'c' ? tooLarge : [{ status: 201 }]));
+    const { sink } = sinkWith(client);
+    const rejections = await sink.write(requests('a', 'b', 'c'), signal());
+    expect(rejections.map((r) => r.request.id)).toEqual(['c']);
+    expect(rejections[0]?.reason).toContain('HTTP 413');
+    expect(client.calls.map((c) => c.ids)).toEqual([['a', 'b', 'c'], ['a', 'b'], ['a'], ['b'], ['c']]);
+  });
+
+  it('records the duration of each bulk request', async () => {
+    const client = new FakeClient();
+    const { sink, metrics } = sinkWith(client);
+    await sink.write(requests('a'), signal());
+    expect(await metrics.text()).toContain('vigil_processor_bulk_duration_seconds_count{outcome="ok"} 1');
+  });
+
+  it('reports itself not ready when the health probe cannot write', async () => {
+    const client = new FakeClient(() => [
+      { status: 403, error: { type: 'cluster_block_exception', reason: 'read-only' } },
+    ]);
+    const { sink } = sinkWith(client);
+    const probe = await sink.probe();
+    expect(probe).toMatchObject({ healthy: false, reason: 'cluster_block_exception: read-only' });
+    expect(sink.ready()).toBe(false);
+    client.answer = () => [{ status: 200 }];
+    expect((await sink.probe()).healthy).toBe(true);
+    expect(sink.ready()).toBe(true);
   });
 
   it('closes the client when stopped', async () => {
