@@ -11,12 +11,20 @@ import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runVigil, spawnVigil, type VigilProcess, waitFor } from '../helpers/cli.ts';
+import { runVigil, spawnVigil as spawn, type VigilProcess, waitFor } from '../helpers/cli.ts';
 import { KAFKA_BROKERS, OPENSEARCH_URL, uniqueName } from '../helpers/services.ts';
 
 const LINES = 1000;
 const opensearch = new Client({ node: OPENSEARCH_URL });
 const cleanups: Array<() => Promise<void>> = [];
+const spawned: VigilProcess[] = [];
+
+/** Starts a Vigil process that afterAll stops if the test did not (a failed assertion leaves it running). */
+function spawnVigil(args: string[]): VigilProcess {
+  const process = spawn(args);
+  spawned.push(process);
+  return process;
+}
 
 interface Slice {
   dir: string;
@@ -135,6 +143,12 @@ async function expectExactlyOnce(slice: Slice): Promise<void> {
 
 describe('collector → Kafka → processor → OpenSearch', () => {
   afterAll(async () => {
+    for (const p of spawned) {
+      if (p.child.exitCode === null && p.child.signalCode === null) {
+        p.child.kill('SIGKILL');
+        await p.exited;
+      }
+    }
     for (const cleanup of cleanups) await cleanup().catch(() => {});
     await opensearch.close();
   });
