@@ -126,7 +126,7 @@ async function configFor(dir: string, prefix: string, httpPort: number): Promise
   brokers: ${JSON.stringify(BROKERS)}
   partitions: ${PARTITIONS}
   topics: { raw: ${prefix}.raw, signals: ${prefix}.signals, alerts: ${prefix}.alerts, dlq: ${prefix}.dlq }
-opensearch: { url: ${OPENSEARCH}, index_prefix: ${prefix}, index_replicas: 0, bulk_max_docs: ${BULK_DOCS}, max_event_age_days: 36500 }
+opensearch: { url: ${OPENSEARCH}, index_prefix: ${prefix}, index_replicas: 0, bulk_max_docs: ${BULK_DOCS}, max_event_age_days: 36500, retention_days: 0 }
 http: { address: "127.0.0.1:${httpPort}" }
 log: { level: warn }
 processor:

@@ -11,6 +11,7 @@ import { configCommand } from './commands/config.ts';
 import { demoCommand } from './commands/demo.ts';
 import { grokCommand } from './commands/grok.ts';
 import { processorCommand } from './commands/processor.ts';
+import { retentionCommand } from './commands/retention.ts';
 import { runCommand } from './commands/run.ts';
 import { setupCommand } from './commands/setup.ts';
 
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
     processorCommand(),
     runCommand(),
     setupCommand(),
+    retentionCommand(),
     demoCommand(),
     configCommand(),
     grokCommand(),

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT, runVigil } from '../helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
-const SUBCOMMANDS = ['collector', 'processor', 'run', 'setup', 'demo', 'config', 'grok'];
+const SUBCOMMANDS = ['collector', 'processor', 'run', 'setup', 'retention', 'demo', 'config', 'grok'];
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

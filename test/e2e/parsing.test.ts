@@ -67,8 +67,8 @@ describe('typed ECS events from raw records', () => {
   brokers: ${JSON.stringify(KAFKA_BROKERS)}
   partitions: 2
   topics: { raw: ${prefix}.raw, signals: ${prefix}.signals, alerts: ${prefix}.alerts, dlq: ${prefix}.dlq }
-# The Apache lines are from 2015: a historical import keeps their own dates.
-opensearch: { url: ${OPENSEARCH_URL}, index_prefix: ${prefix}, index_replicas: 0, max_event_age_days: 36500 }
+# The Apache lines are from 2015: a historical import keeps their own dates (and no retention sweep).
+opensearch: { url: ${OPENSEARCH_URL}, index_prefix: ${prefix}, index_replicas: 0, max_event_age_days: 36500, retention_days: 0 }
 http: { enabled: false }
 collector:
   id: parsing-host

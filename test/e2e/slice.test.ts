@@ -157,10 +157,10 @@ describe('collector → Kafka → processor → OpenSearch', () => {
     const slice = makeSlice('setup');
     const first = await runVigil(['setup', '-c', slice.configFile]);
     expect(first.code, first.stdout + first.stderr).toBe(0);
-    expect(first.stdout).toContain(`Created Kafka topics ${slice.prefix}.raw`);
+    expect(first.stdout).toContain(`Kafka topic ${slice.prefix}.raw: created`);
     const second = await runVigil(['setup', '-c', slice.configFile]);
     expect(second.code, second.stdout + second.stderr).toBe(0);
-    expect(second.stdout).toContain('already exist');
+    expect(second.stdout).toContain('Setup finished: 0 created, 0 updated,');
   });
 
   it('indexes 1,000 appended lines exactly once although the processor is killed with SIGKILL mid-way', async () => {

@@ -1,34 +1,24 @@
 /** Dead-letter queue as an NDJSON file, for standalone mode. Each batch is fsynced. */
-import { mkdir, open } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { NdjsonAppendFile } from '../../../core/fs/ndjson-file.ts';
 import type { DeadLetter, DeadLetterSink } from '../event-sink.ts';
-
-type FileHandle = Awaited<ReturnType<typeof open>>;
 
 export class FileDeadLetterSink implements DeadLetterSink {
   readonly name = 'dlq-file';
-  readonly #path: string;
-  #handle: FileHandle | undefined;
+  readonly #file: NdjsonAppendFile;
 
   constructor(path: string) {
-    this.#path = path;
+    this.#file = new NdjsonAppendFile(path);
   }
 
-  async start(): Promise<void> {
-    await mkdir(dirname(this.#path), { recursive: true });
-    this.#handle = await open(this.#path, 'a');
+  start(): Promise<void> {
+    return this.#file.open();
   }
 
-  async write(entries: readonly DeadLetter[]): Promise<void> {
-    if (entries.length === 0) return;
-    const handle = this.#handle;
-    if (!handle) throw new Error('The dead-letter file is not open.');
-    await handle.write(`${entries.map((e) => JSON.stringify(e)).join('\n')}\n`);
-    await handle.datasync();
+  write(entries: readonly DeadLetter[]): Promise<void> {
+    return this.#file.append(entries);
   }
 
-  async stop(): Promise<void> {
-    await this.#handle?.close();
-    this.#handle = undefined;
+  stop(): Promise<void> {
+    return this.#file.close();
   }
 }

@@ -18,6 +18,7 @@ import type { Metrics } from '../../../core/telemetry/metrics.ts';
 import type { EventSink, IndexRequest, Rejection } from '../event-sink.ts';
 import { type HealthProbe, OpenSearchHealth } from './health.ts';
 import { ensureEventTemplate, eventTemplateName } from './index-template.ts';
+import { applyRetention } from './retention.ts';
 
 interface BulkItemResult {
   status: number;
@@ -33,7 +34,13 @@ interface Entry {
 export interface OpenSearchSinkOptions {
   /** Interval of the background health probe; 0 turns it off. */
   healthIntervalMs?: number;
+  /** Interval of the retention sweep (`applyRetention`); 0 turns it off. */
+  retentionIntervalMs?: number;
 }
+
+const RETENTION_INTERVAL_MS = 6 * 3600_000;
+/** The first sweep waits a little, so that a fleet of processors starting together does not sweep at once. */
+const RETENTION_FIRST_DELAY_MS = 60_000;
 
 export class OpenSearchSink implements EventSink {
   readonly name = 'opensearch';
@@ -42,6 +49,9 @@ export class OpenSearchSink implements EventSink {
   readonly #logger: Logger;
   readonly #health: OpenSearchHealth;
   #reachable = true;
+  readonly #retentionIntervalMs: number;
+  #retentionTimer: NodeJS.Timeout | undefined;
+  readonly #retentionDeleted;
   readonly #indexed;
   readonly #duplicates;
   readonly #retries;
@@ -82,6 +92,11 @@ export class OpenSearchSink implements EventSink {
       [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     );
     this.#bulkBytes = metrics.counter('vigil_processor_bulk_bytes_total', 'Bytes of bulk bodies sent.');
+    this.#retentionIntervalMs = options.retentionIntervalMs ?? RETENTION_INTERVAL_MS;
+    this.#retentionDeleted = metrics.counter(
+      'vigil_processor_retention_deleted_indices_total',
+      'Day and month indices the retention sweep deleted.',
+    );
   }
 
   /**
@@ -101,6 +116,36 @@ export class OpenSearchSink implements EventSink {
       );
     }
     await this.#health.start();
+    if (this.#config.retention_days > 0 && this.#retentionIntervalMs > 0) {
+      const sweep = () => {
+        this.#sweep().finally(() => {
+          if (this.#retentionTimer)
+            this.#retentionTimer = setTimeout(sweep, this.#retentionIntervalMs).unref();
+        });
+      };
+      const first = Math.min(RETENTION_FIRST_DELAY_MS * (0.5 + Math.random()), this.#retentionIntervalMs);
+      this.#retentionTimer = setTimeout(sweep, first).unref();
+    }
+  }
+
+  /**
+   * Deletes the day indices past `retention_days` (and makes older days
+   * read-only with `read_only_after_days`), by the date in their names; the
+   * same as `vigil retention`. Every processor sweeps; the work is idempotent.
+   */
+  async #sweep(): Promise<void> {
+    try {
+      const result = await applyRetention(this.#client, this.#config);
+      this.#retentionDeleted.inc(result.deleted.length);
+      if (result.deleted.length > 0 || result.madeReadOnly.length > 0) {
+        this.#logger.info(
+          { deleted: result.deleted, made_read_only: result.madeReadOnly },
+          'The retention sweep deleted expired indices.',
+        );
+      }
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'The retention sweep failed; it runs again later.');
+    }
   }
 
   /** Ready while OpenSearch accepts bulk requests: the last request and the last probe succeeded. */
@@ -241,6 +286,8 @@ export class OpenSearchSink implements EventSink {
 
   async stop(): Promise<void> {
     this.#health.stop();
+    clearTimeout(this.#retentionTimer);
+    this.#retentionTimer = undefined;
     await this.#client.close();
   }
 }
@@ -253,7 +300,11 @@ function bulkLines(request: IndexRequest): string {
 /** Why an item is worth retrying, or undefined when it is refused for good. */
 function transientReason(item: BulkItemResult): string | undefined {
   const type = item.error?.type ?? '';
-  if (type === 'cluster_block_exception') return 'cluster_block';
+  if (type === 'cluster_block_exception') {
+    // `index.blocks.write` (set on past days by retention) stays until someone lifts it: refused for
+    // good. Other blocks (the flood-stage watermark's read_only_allow_delete, a cluster-wide block) pass.
+    return /index write \(api\)/.test(item.error?.reason ?? '') ? undefined : 'cluster_block';
+  }
   if (item.status === 429 || type === 'es_rejected_execution_exception') return 'too_many_requests';
   if (item.status === 503) return 'unavailable';
   if (item.status >= 500) return 'server_error';

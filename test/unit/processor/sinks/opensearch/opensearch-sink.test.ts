@@ -310,6 +310,37 @@ describe('OpenSearchSink', () => {
     expect(Date.now() - started).toBeLessThan(80);
   });
 
+  it('rejects a document for a day index made read-only by retention instead of retrying it forever', async () => {
+    const blocked: Item = {
+      status: 403,
+      error: {
+        type: 'cluster_block_exception',
+        reason: 'index [vigil-linux.auth-2026.10.01] blocked by: [FORBIDDEN/8/index write (api)];',
+      },
+    };
+    const client = new FakeClient(statusById({ a: blocked }));
+    const { sink } = sinkWith(client);
+    const rejections = await sink.write(requests('a', 'b'), signal());
+    expect(rejections.map((r) => r.request.id)).toEqual(['a']);
+    expect(rejections[0]?.reason).toContain('FORBIDDEN/8/index write (api)');
+    expect(client.calls).toHaveLength(1);
+  });
+
+  it('retries a document blocked by the flood-stage watermark until the block is lifted', async () => {
+    const flood: Item = {
+      status: 429,
+      error: {
+        type: 'cluster_block_exception',
+        reason:
+          'index [vigil-linux.auth-2026.11.24] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block];',
+      },
+    };
+    const client = new FakeClient((ids, call) => ids.map(() => (call <= 2 ? flood : { status: 201 })));
+    const { sink } = sinkWith(client);
+    await expect(sink.write(requests('a'), signal())).resolves.toEqual([]);
+    expect(client.calls).toHaveLength(3);
+  });
+
   it('counts retries by reason', async () => {
     const client = new FakeClient((ids, call) =>
       ids.map((id) => {
