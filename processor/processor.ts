@@ -14,6 +14,7 @@ import type { Component } from '../core/lifecycle.ts';
 import type { Logger } from '../core/log.ts';
 import type { Metrics } from '../core/telemetry/metrics.ts';
 import type { BatchHandler } from '../core/transport/record-transport.ts';
+import type { Detector, MessageSink, OutboundMessage } from './detection/detector.ts';
 import type { Enricher } from './enrichers/enricher.ts';
 import { openEnrichers } from './enrichers/enrichers.ts';
 import { buildEvent, type EcsEvent } from './event-builder.ts';
@@ -41,6 +42,10 @@ export interface ProcessorOptions {
   dlq: DeadLetterSink;
   logger: Logger;
   metrics: Metrics;
+  /** Detection rules evaluated on each event; their alerts and signals go to `alerts` and `signals`. */
+  detector?: Detector;
+  alerts?: MessageSink;
+  signals?: MessageSink;
 }
 
 export class Processor implements Component {
@@ -54,6 +59,8 @@ export class Processor implements Component {
   #running = false;
   readonly #processed;
   readonly #deadLettered;
+  readonly #ruleHits;
+  readonly #published;
   readonly #outOfRange;
   /** How far before and after the time its collector read it an event's own time may lie. */
   readonly #maxAgeMs: number;
@@ -83,6 +90,15 @@ export class Processor implements Component {
       `Events whose own time was invalid, too old or in the future (by direction); indexed at the time their collector read them, tagged ${OUT_OF_RANGE_TAG}.`,
       ['direction'],
     );
+    this.#ruleHits = options.metrics.counter(
+      'vigil_processor_rule_hits_total',
+      'Detection rule matches on events (an event matching two rules counts twice).',
+    );
+    this.#published = options.metrics.counter(
+      'vigil_processor_published_total',
+      'Alerts and correlation signals published, by topic (alerts, signals).',
+      ['topic'],
+    );
     this.#deadLettered = options.metrics.counter(
       'vigil_processor_dead_letters_total',
       'Records sent to the dead-letter queue, by stage.',
@@ -105,6 +121,9 @@ export class Processor implements Component {
     for (const enricher of this.#enrichers) enricher.start?.();
     await sink.start();
     await dlq.start();
+    await this.#options.detector?.start?.();
+    await this.#options.alerts?.start();
+    await this.#options.signals?.start();
     await input.start(this.handle, (entries) => this.#deadLetter(entries));
     this.#pipelines.start();
     this.#running = true;
@@ -117,17 +136,27 @@ export class Processor implements Component {
     const pipelines = this.#pipelines.current;
     const ingested = new Date().toISOString();
     const requests: IndexRequest[] = [];
+    const detector = this.#options.detector;
+    const alerts: OutboundMessage[] = [];
+    const signals: OutboundMessage[] = [];
     for (const record of records as RawRecord[]) {
       const event = buildEvent(record, { keepOriginal });
       if (pipelines.process(record, event) === 'dropped') continue;
       for (const enricher of this.#enrichers) enricher.enrich(event);
       this.#checkTime(record, event);
       event.event.ingested = ingested;
-      requests.push({
-        id: eventId(record),
-        index: indexFor(this.#indexPrefix, record.dataset, event['@timestamp']),
-        event,
-      });
+      const id = eventId(record);
+      const index = indexFor(this.#indexPrefix, record.dataset, event['@timestamp']);
+      if (detector) {
+        const detection = detector.detect(event, id, index);
+        if (detection && detection.ruleIds.length > 0) {
+          event.vigil.rule_hits = detection.ruleIds;
+          this.#ruleHits.inc(detection.ruleIds.length);
+          for (const alert of detection.alerts) alerts.push(alert);
+          for (const signal of detection.signals) signals.push(signal);
+        }
+      }
+      requests.push({ id, index, event });
     }
     const rejections = await this.#options.sink.write(requests, this.#abort.signal);
     if (rejections.length > 0) {
@@ -142,8 +171,18 @@ export class Processor implements Component {
         })),
       );
     }
+    // Alerts and signals are durable before the batch counts as settled (and its offsets are
+    // committed); their ids are deterministic, so the replay after a crash publishes the same ones.
+    await Promise.all([this.#publish('alerts', alerts), this.#publish('signals', signals)]);
     this.#processed.inc(records.length);
   };
+
+  async #publish(topic: 'alerts' | 'signals', messages: OutboundMessage[]): Promise<void> {
+    const sink = this.#options[topic];
+    if (!sink || messages.length === 0) return;
+    await sink.write(messages);
+    this.#published.inc({ topic }, messages.length);
+  }
 
   /**
    * The stated policy for event times out of range: an event dated further
@@ -196,6 +235,9 @@ export class Processor implements Component {
     for (const enricher of this.#enrichers) await enricher.close();
     this.#abort.abort();
     await this.#options.dlq.stop();
+    await this.#options.alerts?.stop();
+    await this.#options.signals?.stop();
+    await this.#options.detector?.stop?.();
     await this.#options.sink.stop();
     this.#logger.info('Processor stopped.');
   }

@@ -4,6 +4,13 @@ import { eventId, type RawRecord, recordIdentity } from '../../../core/event/raw
 import { silentLogger } from '../../../core/log.ts';
 import { Metrics } from '../../../core/telemetry/metrics.ts';
 import type { BatchHandler } from '../../../core/transport/record-transport.ts';
+import type {
+  Detection,
+  Detector,
+  MessageSink,
+  OutboundMessage,
+} from '../../../processor/detection/detector.ts';
+import type { EcsEvent } from '../../../processor/event-builder.ts';
 import { Processor, type RecordInput } from '../../../processor/processor.ts';
 import type {
   DeadLetter,
@@ -120,11 +127,53 @@ class FakeDlq implements DeadLetterSink {
   }
 }
 
-function processorWith(config: Record<string, unknown> = {}) {
+/** Keeps what it is given; `fail` makes the next write reject. */
+class FakeMessageSink implements MessageSink {
+  readonly name: string;
+  readonly messages: OutboundMessage[] = [];
+  fail: Error | undefined;
+  readonly #journal: Journal;
+
+  constructor(name: string, journal: Journal) {
+    this.name = name;
+    this.#journal = journal;
+  }
+
+  async start(): Promise<void> {
+    this.#journal.push(`start ${this.name}`);
+  }
+
+  async write(messages: readonly OutboundMessage[]): Promise<void> {
+    if (this.fail) throw this.fail;
+    this.#journal.push(`write ${this.name}`);
+    this.messages.push(...messages);
+  }
+
+  async stop(): Promise<void> {
+    this.#journal.push(`stop ${this.name}`);
+  }
+}
+
+/** Matches rule "r-login" on events whose message contains "login". */
+class FakeDetector implements Detector {
+  readonly name = 'fake-detector';
+  detect(event: EcsEvent, eventId: string, index: string): Detection | undefined {
+    if (!event.message.includes('login')) return undefined;
+    return {
+      ruleIds: ['r-login'],
+      alerts: [{ key: `a-${eventId}`, value: { id: `a-${eventId}`, event_ids: [eventId], index } }],
+      signals: [{ key: 'c-1|u1', value: { event_id: eventId } }],
+    };
+  }
+}
+
+function processorWith(config: Record<string, unknown> = {}, options: { detect?: boolean } = {}) {
   const journal: Journal = [];
   const input = new FakeInput(journal);
   const sink = new FakeSink(journal);
   const dlq = new FakeDlq(journal);
+  const alerts = new FakeMessageSink('alerts', journal);
+  const signals = new FakeMessageSink('signals', journal);
   const metrics = new Metrics({ defaultMetrics: false });
   const processor = new Processor({
     config: configSchema.parse(config),
@@ -133,8 +182,9 @@ function processorWith(config: Record<string, unknown> = {}) {
     dlq,
     logger: silentLogger(),
     metrics,
+    ...(options.detect ? { detector: new FakeDetector(), alerts, signals } : {}),
   });
-  return { processor, input, sink, dlq, metrics, journal };
+  return { processor, input, sink, dlq, alerts, signals, metrics, journal };
 }
 
 function deferred() {
@@ -393,6 +443,52 @@ describe('Processor', () => {
       const config = { opensearch: { url: 'http://127.0.0.1:9200', max_event_age_days: 1 } };
       const { request } = await indexed('2026-11-22T10:00:00.000Z', config);
       expect(request.event['@timestamp']).toBe(observed);
+    });
+  });
+
+  describe('detection', () => {
+    it('records the rules an event matched in vigil.rule_hits', async () => {
+      const { processor, input, sink } = processorWith({}, { detect: true });
+      await processor.start();
+      await input.handler?.([record(1, { line: 'user login ok' }), record(2, { line: 'logout' })]);
+      await processor.stop();
+      const [first, second] = sink.writes[0] as IndexRequest[];
+      expect(first?.event.vigil.rule_hits).toEqual(['r-login']);
+      expect(second?.event.vigil.rule_hits).toBeUndefined();
+    });
+
+    it('publishes alerts pointing at the indexed event, and signals, before the batch is settled', async () => {
+      const { processor, input, alerts, signals, journal, metrics } = processorWith({}, { detect: true });
+      await processor.start();
+      await input.handler?.([record(1, { line: 'user login ok' })]);
+      const id = eventId(record(1));
+      expect(alerts.messages).toEqual([
+        { key: `a-${id}`, value: { id: `a-${id}`, event_ids: [id], index: 'vigil-linux.auth-2026.11.25' } },
+      ]);
+      expect(signals.messages).toEqual([{ key: 'c-1|u1', value: { event_id: id } }]);
+      expect(journal.filter((j) => j.startsWith('write'))).toEqual(['write alerts', 'write signals']);
+      const text = await metrics.text();
+      expect(text).toContain('vigil_processor_rule_hits_total 1');
+      expect(text).toContain('vigil_processor_published_total{topic="alerts"} 1');
+      await processor.stop();
+    });
+
+    it('does not settle a batch whose alerts could not be published, so it is processed again', async () => {
+      const { processor, input, alerts } = processorWith({}, { detect: true });
+      await processor.start();
+      alerts.fail = new Error('broker unavailable');
+      await expect(input.handler?.([record(1, { line: 'user login ok' })])).rejects.toThrow(
+        'broker unavailable',
+      );
+      await processor.stop();
+    });
+
+    it('publishes nothing for a batch without matches', async () => {
+      const { processor, input, journal } = processorWith({}, { detect: true });
+      await processor.start();
+      await input.handler?.([record(1, { line: 'logout' })]);
+      await processor.stop();
+      expect(journal.filter((j) => j.startsWith('write'))).toEqual([]);
     });
   });
 });
