@@ -12,6 +12,7 @@ import { demoCommand } from './commands/demo.ts';
 import { grokCommand } from './commands/grok.ts';
 import { processorCommand } from './commands/processor.ts';
 import { retentionCommand } from './commands/retention.ts';
+import { rulesCommand } from './commands/rules.ts';
 import { runCommand } from './commands/run.ts';
 import { setupCommand } from './commands/setup.ts';
 
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
     demoCommand(),
     configCommand(),
     grokCommand(),
+    rulesCommand(),
   ]) {
     program.addCommand(command);
   }

@@ -25,6 +25,10 @@ export const ERROR_CODES = {
   GROK_PATTERN_UNSUPPORTED: { retriable: false, exitCode: 2 },
   GROK_PATTERN_UNSAFE: { retriable: false, exitCode: 2 },
   GEOIP_DATABASE_INVALID: { retriable: false, exitCode: 2 },
+  RULE_INVALID: { retriable: false, exitCode: 2 },
+  RULE_UNSUPPORTED: { retriable: false, exitCode: 2 },
+  RULE_REGEX_UNSAFE: { retriable: false, exitCode: 2 },
+  RULE_PIPELINE_INVALID: { retriable: false, exitCode: 2 },
   INTERNAL: { retriable: false, exitCode: 1 },
 } as const satisfies Record<string, { retriable: boolean; exitCode: 1 | 2 }>;
 
