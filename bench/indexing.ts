@@ -91,12 +91,13 @@ async function produce(topic: string, records: RawRecord[]): Promise<void> {
   }
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
-  for (let i = 0; i < messages.length; i += 20) {
+  // A few bundles per request keep each partition's batch under the broker's 1 MB message limit.
+  for (let i = 0; i < messages.length; i += 4) {
     await producer.send({
       topic,
       acks: -1,
       compression: CompressionTypes.None,
-      messages: messages.slice(i, i + 20),
+      messages: messages.slice(i, i + 4),
     });
   }
   await producer.disconnect();
@@ -154,7 +155,8 @@ async function vigilRun(dir: string, prefix: string, records: RawRecord[]): Prom
   const config = await configFor(dir, prefix, port);
   await run(['setup', '-c', config]);
   await produce(`${prefix}.raw`, records);
-  const child = spawn(NODE, [...CLI_NODE_FLAGS.split(' '), VIGIL, 'processor', '-c', config], {
+  const extra = process.env.VIGIL_BENCH_PROCESSOR_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(NODE, [...CLI_NODE_FLAGS.split(' '), ...extra, VIGIL, 'processor', '-c', config], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -181,7 +183,7 @@ async function vigilRun(dir: string, prefix: string, records: RawRecord[]): Prom
       first ??= now;
       if (done >= records.length) last = now;
     }
-    await sleep(20);
+    await sleep(100);
   }
   child.kill('SIGTERM');
   await new Promise((resolve) => child.on('exit', resolve));
@@ -192,6 +194,7 @@ async function vigilRun(dir: string, prefix: string, records: RawRecord[]): Prom
 
 async function readDocs(prefix: string): Promise<Doc[]> {
   const docs: Doc[] = [];
+  await opensearch.indices.refresh({ index: `${prefix}-*` });
   let response = await opensearch.search({
     index: `${prefix}-*`,
     scroll: '2m',

@@ -18,6 +18,7 @@ import { TelemetryServer } from '../core/telemetry/http-server.ts';
 import { Metrics } from '../core/telemetry/metrics.ts';
 import { MemoryQueue } from '../core/transport/memory-queue.ts';
 import type { RecordSink } from '../core/transport/record-transport.ts';
+import type { Detector, MessageSink } from '../processor/detection/detector.ts';
 import type { Processor, RecordInput } from '../processor/processor.ts';
 import type { DeadLetterSink, EventSink } from '../processor/sinks/event-sink.ts';
 
@@ -99,13 +100,82 @@ export async function addKafkaProcessor(runtime: Runtime): Promise<Processor> {
     groupId: config.processor.group_id,
     sessionTimeoutMs: config.processor.session_timeout_ms,
     maxWaitMs: config.opensearch?.bulk_max_wait_ms,
+    partitionsConcurrently: config.processor.partitions_concurrently,
     logger,
     metrics,
   });
   const dlq: DeadLetterSink = new KafkaDeadLetterSink(kafka, config.kafka);
-  const processor = new Processor({ config, input, sink: await eventSinkFor(runtime), dlq, logger, metrics });
+  const { KafkaMessageSink } = await import('../processor/sinks/messages/kafka-message-sink.ts');
+  const detection = await detectionFor(runtime, (topic) => new KafkaMessageSink(kafka, topic));
+  const processor = new Processor({
+    config,
+    input,
+    sink: await eventSinkFor(runtime),
+    dlq,
+    logger,
+    metrics,
+    ...detection,
+  });
   runtime.group.add(processor);
   return processor;
+}
+
+/**
+ * Detection for a processor when `rules.paths` is set: the Sigma rules
+ * (problems stop the start, listed), alerts to `kafka.topics.alerts` and
+ * correlation signals to `kafka.topics.signals` (or their standalone files).
+ */
+export async function detectionFor(
+  runtime: Runtime,
+  sinkFor: (topic: string) => MessageSink,
+): Promise<{ detector?: Detector; alerts?: MessageSink; signals?: MessageSink }> {
+  const { config, logger, metrics } = runtime;
+  if (config.rules.paths.length === 0) return {};
+  const { RuleSetHolder } = await import('../rules/sigma/index.ts');
+  const { SigmaDetector } = await import('../processor/detection/sigma-detector.ts');
+  const rules = new RuleSetHolder({
+    paths: config.rules.paths,
+    pipelines: config.rules.pipelines,
+    builtinPipeline: config.rules.builtin_pipeline,
+    placeholders: config.rules.placeholders,
+    reloadIntervalMs: config.rules.reload_interval_ms,
+    metrics,
+    logger,
+  });
+  // Correlation rules in the same paths: the events that feed them become signals for the
+  // correlator, and rules only a correlation uses raise no alerts of their own (Sigma's `generate`).
+  const { loadCorrelations } = await import('../rules/correlation/load.ts');
+  const { signalKey, signalsForHit } = await import('../rules/correlation/signal.ts');
+  const correlations = loadCorrelations({ paths: config.rules.paths });
+  if (correlations.problems.length > 0) {
+    const { VigilError } = await import('../core/errors.ts');
+    const { formatProblem } = await import('../rules/sigma/index.ts');
+    throw new VigilError(
+      'RULE_INVALID',
+      `Correlation rules have ${correlations.problems.length} problem(s):\n${correlations.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
+    );
+  }
+  const set = correlations.set;
+  return {
+    detector: new SigmaDetector(rules, {
+      alerts: (hit) =>
+        set.generatesAlerts(hit.ruleId) &&
+        (hit.rule.name === undefined || set.generatesAlerts(hit.rule.name)),
+      signalsFor: (hits, event, eventId) => {
+        const out = [];
+        for (const hit of hits) {
+          for (const signal of signalsForHit(set, { id: hit.ruleId, name: hit.rule.name }, event, {
+            eventId,
+          })) {
+            out.push({ key: signalKey(signal), value: signal });
+          }
+        }
+        return out;
+      },
+    }),
+    alerts: sinkFor(config.kafka.topics.alerts),
+    signals: sinkFor(config.kafka.topics.signals),
+  };
 }
 
 /**
@@ -127,6 +197,11 @@ export async function addStandalone(
   const base = await eventSinkFor(runtime);
   const sink = options.wrapSink ? options.wrapSink(base) : base;
   const dlq = new FileDeadLetterSink(join(config.processor.output_dir, 'dead-letters.ndjson'));
+  const { FileMessageSink } = await import('../processor/sinks/messages/file-message-sink.ts');
+  const detection = await detectionFor(
+    runtime,
+    (topic) => new FileMessageSink(join(config.processor.output_dir, `${topic}.ndjson`)),
+  );
   const processor = new Processor({
     config,
     input: new MemoryRecordInput(queue),
@@ -134,10 +209,50 @@ export async function addStandalone(
     dlq,
     logger,
     metrics,
+    ...detection,
   });
   const collector = new Collector({ config, sink: queue satisfies RecordSink, logger, metrics });
   // Started in this order, stopped in reverse: the collector stops first and
   // its last batches are settled by the processor before that stops too.
   runtime.group.add(processor).add(collector);
   return { collector, processor, queue };
+}
+
+/**
+ * `vigil correlator`: vigil.signals → correlation rules → vigil.alerts.
+ * Refuses to start when a correlation rule has a problem (each is printed
+ * with file, line and column).
+ */
+export async function addCorrelator(runtime: Runtime): Promise<void> {
+  const { config, logger, metrics } = runtime;
+  const { loadCorrelations } = await import('../rules/correlation/load.ts');
+  const { Correlator } = await import('../rules/correlation/correlator.ts');
+  const { formatProblem } = await import('../rules/sigma/model/problem.ts');
+  const { VigilError } = await import('../core/errors.ts');
+  const loaded = loadCorrelations({ paths: config.rules.paths });
+  if (loaded.problems.length > 0) {
+    const code = loaded.problems.some((p) => p.code === 'RULE_INVALID')
+      ? 'RULE_INVALID'
+      : (loaded.problems[0]?.code ?? 'RULE_INVALID');
+    throw new VigilError(
+      code,
+      `The correlation rules have ${loaded.problems.length} problem(s):\n${loaded.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
+    );
+  }
+  if (loaded.set.correlations.length === 0) {
+    logger.warn(
+      { paths: config.rules.paths },
+      'No correlation rules found under rules.paths; the correlator will only consume.',
+    );
+  }
+  runtime.group.add(
+    new Correlator({
+      kafka: createKafka(config.kafka, logger, 'correlator'),
+      kafkaConfig: config.kafka,
+      config: config.correlator,
+      set: loaded.set,
+      logger,
+      metrics,
+    }),
+  );
 }

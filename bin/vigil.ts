@@ -8,6 +8,7 @@ import { isVigilError } from '../core/errors.ts';
 import { VIGIL_VERSION } from '../core/version.ts';
 import { collectorCommand } from './commands/collector.ts';
 import { configCommand } from './commands/config.ts';
+import { correlatorCommand } from './commands/correlator.ts';
 import { demoCommand } from './commands/demo.ts';
 import { grokCommand } from './commands/grok.ts';
 import { processorCommand } from './commands/processor.ts';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   for (const command of [
     collectorCommand(),
     processorCommand(),
+    correlatorCommand(),
     runCommand(),
     setupCommand(),
     retentionCommand(),

@@ -22,7 +22,7 @@ function parse(value: string | undefined): Map<string, number> | undefined {
 }
 
 /** The names in use, so a typo in a test is visible in code review. */
-export type FailPoint = 'processor.before_commit';
+export type FailPoint = 'processor.before_commit' | 'correlator.before_commit';
 
 export function failPoint(name: FailPoint): void {
   if (armed === undefined) return;

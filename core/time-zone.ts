@@ -123,11 +123,47 @@ export function utcFromFields(
   second: number,
   ms: number,
 ): number {
+  if (
+    year >= 100 &&
+    year <= 9999 &&
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= 31 &&
+    hour >= 0 &&
+    hour <= 23 &&
+    minute >= 0 &&
+    minute <= 59 &&
+    second >= 0 &&
+    second <= 59 &&
+    ms >= 0 &&
+    ms <= 999 &&
+    Number.isInteger(year) &&
+    Number.isInteger(month) &&
+    Number.isInteger(day) &&
+    Number.isInteger(hour) &&
+    Number.isInteger(minute) &&
+    Number.isInteger(second) &&
+    Number.isInteger(ms)
+  ) {
+    // What Date.UTC gives for these (a day past the month's end rolls over alike), several times faster.
+    return ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + ms;
+  }
   const t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   if (year >= 100) return t;
   const date = new Date(t);
   date.setUTCFullYear(year);
   return date.getTime();
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm); month 1-12. */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
 }
 
 /** `Z` for 0, else `+hh:mm` / `-hh:mm`. */
@@ -162,4 +198,67 @@ function pad2(n: number): string {
 export function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the instants with a four-digit year. */
+const ISO_MIN_MS = -62_167_219_200_000;
+const ISO_MAX_MS = 253_402_300_799_999;
+const DAY_MS = 86_400_000;
+
+/**
+ * `new Date(ms).toISOString()` (`2024-01-15T12:00:00.000Z`), four to five
+ * times faster: whole milliseconds with a four-digit year are formatted
+ * here (days to civil date after Howard Hinnant's algorithm), anything else
+ * by Date.
+ */
+export function isoUtc(ms: number): string {
+  if (!(ms >= ISO_MIN_MS && ms <= ISO_MAX_MS) || !Number.isInteger(ms)) return new Date(ms).toISOString();
+  const days = Math.floor(ms / DAY_MS);
+  let rest = ms - days * DAY_MS;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const hour = Math.floor(rest / 3_600_000);
+  rest -= hour * 3_600_000;
+  const minute = Math.floor(rest / 60_000);
+  rest -= minute * 60_000;
+  const second = Math.floor(rest / 1000);
+  const milli = rest - second * 1000;
+  const low = year % 100;
+  const high = (year - low) / 100;
+  // One flat string in one call, rather than a rope of pieces that JSON.stringify would flatten later.
+  return String.fromCharCode(
+    48 + ((high / 10) | 0),
+    48 + (high % 10),
+    48 + ((low / 10) | 0),
+    48 + (low % 10),
+    45,
+    48 + ((month / 10) | 0),
+    48 + (month % 10),
+    45,
+    48 + ((day / 10) | 0),
+    48 + (day % 10),
+    84,
+    48 + ((hour / 10) | 0),
+    48 + (hour % 10),
+    58,
+    48 + ((minute / 10) | 0),
+    48 + (minute % 10),
+    58,
+    48 + ((second / 10) | 0),
+    48 + (second % 10),
+    46,
+    48 + ((milli / 100) | 0),
+    48 + (((milli / 10) | 0) % 10),
+    48 + (milli % 10),
+    90,
+  );
 }

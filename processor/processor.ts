@@ -195,7 +195,7 @@ export class Processor implements Component {
    */
   #checkTime(record: RawRecord, event: EcsEvent): void {
     const time = Date.parse(event['@timestamp']);
-    const read = Date.parse(record.observed_at);
+    const read = this.#readTime(record.observed_at);
     let direction: 'invalid' | 'past' | 'future' | undefined;
     if (Number.isNaN(time)) direction = 'invalid';
     else if (time < read - this.#maxAgeMs) direction = 'past';
@@ -207,6 +207,18 @@ export class Processor implements Component {
     const tags = Array.isArray(event.tags) ? (event.tags as string[]) : [];
     if (!tags.includes(OUT_OF_RANGE_TAG)) tags.push(OUT_OF_RANGE_TAG);
     event.tags = tags;
+  }
+
+  #lastObserved = '';
+  #lastRead = Number.NaN;
+
+  /** The records of a bundle share their read time: parse it once. */
+  #readTime(observedAt: string): number {
+    if (observedAt !== this.#lastObserved) {
+      this.#lastObserved = observedAt;
+      this.#lastRead = Date.parse(observedAt);
+    }
+    return this.#lastRead;
   }
 
   async #deadLetter(entries: DeadLetter[]): Promise<void> {

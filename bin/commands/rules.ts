@@ -180,9 +180,28 @@ async function test(
       );
     }
   }
-  const passed = report.results.filter((r) => r.passed).length;
+  // Correlation rules: timestamped event sequences with the alerts they must (and must not) raise.
+  const { loadCorrelations } = await import('../../rules/correlation/load.ts');
+  const { runCorrelationTests } = await import('../../rules/correlation/testing.ts');
+  const correlations = loadCorrelations({ paths });
+  const correlationTests = runCorrelationTests(correlations.set, existsSync);
+  const correlationProblems = [...correlations.problems, ...correlationTests.problems];
+  out.push(...correlationProblems.map(formatProblem));
+  report.problems.push(...correlationProblems);
+  for (const result of correlationTests.results) {
+    if (result.passed && !options.verbose) continue;
+    if (!result.passed) failed++;
+    out.push(
+      `${result.passed ? 'ok  ' : 'FAIL'} ${result.file}:${result.line} ${result.name}: correlation ${result.correlation}` +
+        (result.passed ? '' : `; ${result.differences.join('; ')}`),
+    );
+  }
+  const passed =
+    report.results.filter((r) => r.passed).length + correlationTests.results.filter((r) => r.passed).length;
+  const cases = report.results.length + correlationTests.results.length;
+  const rules = report.loaded.ruleSet.size + correlations.set.correlations.length;
   out.push(
-    `${passed} of ${report.results.length} case${report.results.length === 1 ? '' : 's'} passed, for ${report.loaded.ruleSet.size} rule${report.loaded.ruleSet.size === 1 ? '' : 's'}` +
+    `${passed} of ${cases} case${cases === 1 ? '' : 's'} passed, for ${rules} rule${rules === 1 ? '' : 's'}` +
       `${report.untested.length > 0 && !options.requireTests ? `; ${report.untested.length} rule${report.untested.length === 1 ? ' lacks' : 's lack'} a matching or non-matching case` : ''}` +
       `${report.problems.length > 0 ? `; ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}` : ''}.`,
   );
@@ -239,6 +258,15 @@ async function match(paths: string[], options: CommonOptions & { events: string 
     return 2;
   }
   const ruleSet = loaded.ruleSet;
+  const { loadCorrelations } = await import('../../rules/correlation/load.ts');
+  const { evaluateCorrelations } = await import('../../rules/correlation/evaluate.ts');
+  const loadedCorrelations = loadCorrelations({ paths });
+  if (loadedCorrelations.problems.length > 0) {
+    process.stderr.write(`${loadedCorrelations.problems.map(formatProblem).join('\n')}\n`);
+    return 2;
+  }
+  const correlations = loadedCorrelations.set;
+  const matched: Array<{ event: Record<string, unknown>; rules: string[]; eventId: string }> = [];
   const input = options.events === '-' ? process.stdin : createReadStream(options.events, 'utf8');
   let number = 0;
   let buffer = '';
@@ -263,14 +291,29 @@ async function match(paths: string[], options: CommonOptions & { events: string 
         buffer += `${JSON.stringify({ line: number, error: 'not a JSON object' })}\n`;
         continue;
       }
-      const rules = ruleSet.match(event as Record<string, unknown>).map((h) => h.ruleId);
+      const hits = ruleSet.match(event as Record<string, unknown>);
+      const rules = hits.map((h) => h.ruleId);
       buffer += `${JSON.stringify({ line: number, rules })}\n`;
+      // Events that feed a correlation are kept for the correlation pass at the end.
+      const feeding = hits.filter((h) => correlations.usesRule({ id: h.ruleId, name: h.rule.name }));
+      if (feeding.length > 0) {
+        matched.push({
+          event: event as Record<string, unknown>,
+          rules: feeding.flatMap((h) => (h.rule.name ? [h.ruleId, h.rule.name] : [h.ruleId])),
+          eventId: `line-${number}`,
+        });
+      }
       if (buffer.length >= 65_536) await flush();
     }
   } catch (error) {
     throw new VigilError('SOURCE_IO', `Cannot read ${options.events}: ${(error as Error).message}`, {
       cause: error,
     });
+  }
+  // Correlation rules over the matching events in timestamp order; open windows close at the end.
+  for (const alert of evaluateCorrelations(correlations, matched)) {
+    buffer += `${JSON.stringify({ correlation: alert })}\n`;
+    if (buffer.length >= 65_536) await flush();
   }
   await flush();
   return 0;

@@ -345,6 +345,12 @@ export const processorSchema = z
       .min(6000)
       .default(30000)
       .describe('A processor silent this long is taken out of the group and its partitions reassigned.'),
+    partitions_concurrently: positiveInt()
+      .max(64)
+      .default(2)
+      .describe(
+        'Partitions of vigil.raw one processor works on at the same time: while one batch waits for OpenSearch, the next is parsed.',
+      ),
     pipelines_dir: z
       .string()
       .optional()
@@ -398,8 +404,81 @@ export const rulesSchema = z
       .array(z.string())
       .default([])
       .describe('Files or folders of Sigma detection, correlation and filter rules.'),
+    pipelines: z
+      .array(z.string())
+      .default([])
+      .describe("Sigma mapping pipeline files, applied after Vigil's ECS pipeline."),
+    builtin_pipeline: z
+      .boolean()
+      .default(true)
+      .describe("Apply Vigil's ECS mapping pipeline (rules/pipelines/vigil-ecs.yaml) first."),
+    placeholders: z
+      .record(z.string(), z.array(z.string()))
+      .default({})
+      .describe('Values of `%name%` placeholders used with the `expand` modifier.'),
+    reload_interval_ms: z
+      .number()
+      .int()
+      .min(0)
+      .default(5000)
+      .describe('How often rule files are checked for changes; 0 turns hot reload off.'),
   })
   .describe('Detection rules.');
+
+export const correlatorSchema = z
+  .strictObject({
+    group_id: z
+      .string()
+      .min(1)
+      .default('vigil-correlator')
+      .describe('Kafka consumer group of the correlators.'),
+    session_timeout_ms: z
+      .number()
+      .int()
+      .min(6000)
+      .default(30000)
+      .describe('A correlator silent this long is taken out of the group and its partitions reassigned.'),
+    allowed_lateness_ms: z
+      .number()
+      .int()
+      .min(0)
+      .default(10_000)
+      .describe(
+        'How far an event may be behind the newest event time seen and still count as on time; older events are late.',
+      ),
+    late_policy: z
+      .enum(['drop', 'admit'])
+      .default('drop')
+      .describe(
+        'What happens to a late event (always counted): drop ignores it; admit places it among the events the group still holds.',
+      ),
+    max_groups_per_rule: positiveInt()
+      .default(100_000)
+      .describe(
+        'Most groups one correlation rule holds per partition; the least recently active is evicted.',
+      ),
+    max_events_per_group: positiveInt()
+      .max(10_000)
+      .default(1000)
+      .describe('Most events one group holds; the oldest is evicted.'),
+    rebuild_margin_ms: z
+      .number()
+      .int()
+      .min(0)
+      .default(60_000)
+      .describe(
+        'Extra time re-read on a partition assignment, beyond the longest timespan plus the allowed lateness.',
+      ),
+    idle_advance_ms: z
+      .number()
+      .int()
+      .min(0)
+      .default(2000)
+      .describe(
+        'After this long without signals on a partition, its watermark follows the clock (minus the allowed lateness); 0 turns it off.',
+      ),
+  })
+  .describe('The correlator: Sigma correlation rules over vigil.signals.');
 
 export const webhookSchema = z
   .strictObject({
@@ -433,6 +512,7 @@ export const configSchema = z
     collector: collectorSchema.default(collectorSchema.parse({})),
     processor: processorSchema.default(processorSchema.parse({})),
     rules: rulesSchema.default(rulesSchema.parse({})),
+    correlator: correlatorSchema.default(correlatorSchema.parse({})),
     alerter: alerterSchema.default(alerterSchema.parse({})),
     standalone: standaloneSchema.default(standaloneSchema.parse({})),
   })
@@ -446,6 +526,7 @@ export type CollectorConfig = VigilConfig['collector'];
 export type FileInputConfig = CollectorConfig['files'][number];
 export type SyslogInputConfig = CollectorConfig['syslog'][number];
 export type ProcessorConfig = VigilConfig['processor'];
+export type CorrelatorConfig = VigilConfig['correlator'];
 
 /** The configuration's JSON Schema, for editors and the Helm chart's values.schema.json. */
 export function configJsonSchema(): Record<string, unknown> {

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import type { EcsEvent } from '../event-builder.ts';
-import { type FieldPath, fieldPath, getField } from './fields.ts';
+import { type FieldGetter, fieldGetter, fieldPath } from './fields.ts';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -36,7 +36,7 @@ export type ConditionConfig = z.output<typeof conditionSchema>;
 type Test = (value: unknown) => boolean;
 
 interface Clause {
-  path: FieldPath;
+  get: FieldGetter;
   test: Test;
 }
 
@@ -44,15 +44,15 @@ export type Condition = (event: EcsEvent) => boolean;
 
 export function compileCondition(config: ConditionConfig): Condition {
   const clauses: Clause[] = Object.entries(config).map(([field, expected]) => ({
-    path: fieldPath(field),
+    get: fieldGetter(fieldPath(field)),
     test: compileTest(expected),
   }));
   if (clauses.length === 1) {
-    const { path, test } = clauses[0] as Clause;
-    return (event) => test(getField(event, path));
+    const { get, test } = clauses[0] as Clause;
+    return (event) => test(get(event));
   }
   return (event) => {
-    for (const clause of clauses) if (!clause.test(getField(event, clause.path))) return false;
+    for (const clause of clauses) if (!clause.test(clause.get(event))) return false;
     return true;
   };
 }

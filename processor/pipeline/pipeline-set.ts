@@ -82,8 +82,19 @@ export class PipelineSet {
   readonly #byId: Map<string, CompiledPipeline>;
   readonly #routed: CompiledPipeline[];
   readonly #selection = new Map<string, CompiledPipeline | null>();
+  /** The last selection and what it was made from (a copy of the listener's protocol and address). */
+  #last:
+    | {
+        dataset: string;
+        path: string;
+        app: string;
+        listener: RawRecord['listener'];
+        pipeline: CompiledPipeline | undefined;
+      }
+    | undefined;
   readonly #counters: PipelineCounters;
-  readonly #eventCounters = new Map<string, { inc(): void }>();
+  /** Events per pipeline id, counted in plain numbers and added to the metric in batches (see EventTally). */
+  readonly #tallies = new Map<string, EventTally>();
   readonly #problems: RateLimitedLog;
 
   constructor(pipelines: readonly CompiledPipeline[], metrics: Metrics, logger: Logger) {
@@ -103,7 +114,40 @@ export class PipelineSet {
     const dataset = record.dataset;
     const path = record.file?.path ?? '';
     const app = record.syslog?.app_name ?? '';
-    const listener = record.listener ? `${record.listener.protocol}://${record.listener.address}` : '';
+    const listener = record.listener || undefined;
+    // Records of one bundle share their dataset, path and listener: the last answer usually holds.
+    const last = this.#last;
+    if (
+      last !== undefined &&
+      dataset === last.dataset &&
+      path === last.path &&
+      app === last.app &&
+      (listener === undefined
+        ? last.listener === undefined
+        : last.listener !== undefined &&
+          listener.protocol === last.listener.protocol &&
+          listener.address === last.listener.address)
+    ) {
+      return last.pipeline;
+    }
+    const found = this.#lookup(
+      dataset,
+      path,
+      app,
+      listener ? `${listener.protocol}://${listener.address}` : '',
+    );
+    this.#last = {
+      dataset,
+      path,
+      app,
+      listener:
+        listener === undefined ? undefined : { protocol: listener.protocol, address: listener.address },
+      pipeline: found,
+    };
+    return found;
+  }
+
+  #lookup(dataset: string, path: string, app: string, listener: string): CompiledPipeline | undefined {
     const key = `${dataset}\u0000${path}\u0000${app}\u0000${listener}`;
     const cached = this.#selection.get(key);
     if (cached !== undefined) return cached ?? undefined;
@@ -173,12 +217,12 @@ export class PipelineSet {
   }
 
   #countEvent(id: string): void {
-    let counter = this.#eventCounters.get(id);
-    if (counter === undefined) {
-      counter = this.#counters.events.labels(id);
-      this.#eventCounters.set(id, counter);
+    let tally = this.#tallies.get(id);
+    if (tally === undefined) {
+      tally = eventTally(this.#counters.events, id);
+      this.#tallies.set(id, tally);
     }
-    counter.inc();
+    if (++tally.pending >= TALLY_FLUSH_EVERY) tally.flush();
   }
 
   #fail(event: EcsEvent, pipeline: CompiledPipeline, step: CompiledStep, reason: string): void {
@@ -192,6 +236,56 @@ export class PipelineSet {
     if (Array.isArray(failures)) failures.push(note);
     else event.vigil.failures = [note];
   }
+}
+
+/** Pending counts are added to the metric at this many, and whenever the metrics are read. */
+const TALLY_FLUSH_EVERY = 4096;
+
+/**
+ * The count of one pipeline's events. prom-client's `inc` costs a label hash
+ * per call; the count is kept in a number and added to the counter in
+ * batches, and before every read of the metric (its `collect` hook), so a
+ * scrape always sees every event. Tallies belong to the counter, not to the
+ * PipelineSet, so a reload neither loses nor doubles counts.
+ */
+interface EventTally {
+  pending: number;
+  flush(): void;
+}
+
+const tallies = new WeakMap<Counter<'pipeline'>, Map<string, EventTally>>();
+
+function eventTally(counter: Counter<'pipeline'>, id: string): EventTally {
+  let byId = tallies.get(counter);
+  if (byId === undefined) {
+    const map = new Map<string, EventTally>();
+    byId = map;
+    tallies.set(counter, map);
+    // prom-client calls a metric's `collect` before every read of it (registry.metrics(), get()).
+    const hooked = counter as unknown as { collect?: () => unknown };
+    const previous = hooked.collect;
+    hooked.collect = function collect(this: unknown) {
+      for (const tally of map.values()) tally.flush();
+      return previous?.call(this);
+    };
+  }
+  let tally = byId.get(id);
+  if (tally === undefined) {
+    const child = counter.labels(id);
+    // The series exists from the first event on, in the order the events came, as with one `inc` per event.
+    child.inc(0);
+    const created: EventTally = {
+      pending: 0,
+      flush() {
+        if (created.pending === 0) return;
+        child.inc(created.pending);
+        created.pending = 0;
+      },
+    };
+    tally = created;
+    byId.set(id, tally);
+  }
+  return tally;
 }
 
 function anyMatch(patterns: readonly RegExp[], value: string): boolean {

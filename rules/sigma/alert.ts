@@ -1,54 +1,27 @@
 /**
  * The alert record of a single-event match, as the processor sends it to
- * `vigil.alerts` and the alerter indexes it. Its id is deterministic
+ * `vigil.alerts` and the alerter indexes it: the `AlertRecord` of
+ * rules/alerter/alert.ts with `kind: "detection"`. Its id is deterministic
  * (DESIGN.md, delivery semantics, point 4): 20 bytes of SHA-256 over the
  * rule id and the event id, base64url — a replayed event makes the same
  * alert, which the alerter and the webhooks then see as a duplicate.
  *
- * Shape (docs/rules.md has the field list):
- *
- *   {
- *     "@timestamp": "<the event's @timestamp>",
- *     "alert": { "id": "…", "kind": "single_event" },
- *     "rule": { "id", "title", "level", "status", "tags": [...],
- *               "attack": { "tactics": [...], "techniques": ["T1110"] }, "source": "<file>" },
- *     "event": { "id": "<event id>", "dataset", "action", "category", "outcome" },
- *     "keys": { "host.name": "web1", "source.ip": "203.0.113.7", "user.name": "root", … }
- *   }
- *
- * `keys` holds the event's key fields that are present, plus the fields the
- * rule lists under `fields:` (as they appear in the event), flattened by
- * their dotted names.
+ * `fields` holds the event's key fields that are present, plus the fields
+ * the rule lists under `fields:` (as they appear in the event), by their
+ * dotted names.
  */
 import { hash } from 'node:crypto';
 import { fieldPath, getField } from '../../processor/pipeline/fields.ts';
-import type { AttackTags, RuleHit } from './engine/rule-set.ts';
-import type { Level } from './model/rule.ts';
+import type { AlertRecord } from '../alerter/alert.ts';
+import type { RuleHit } from './engine/rule-set.ts';
 
-export interface AlertRecord {
-  '@timestamp': string | undefined;
-  alert: { id: string; kind: 'single_event' };
-  rule: {
-    id: string;
-    title: string;
-    level: Level;
-    status: string | undefined;
-    tags: string[];
-    attack: AttackTags;
-    source: string;
-  };
-  event: {
-    id: string;
-    dataset: string | undefined;
-    action: string | undefined;
-    category: unknown;
-    outcome: string | undefined;
-  };
-  keys: Record<string, unknown>;
-}
+export type { AlertRecord };
 
 /** The event fields an analyst needs first, copied into `keys` when present. */
 export const ALERT_KEY_FIELDS = [
+  'event.dataset',
+  'event.action',
+  'event.outcome',
   'host.name',
   'host.ip',
   'source.ip',
@@ -94,7 +67,9 @@ function text(value: unknown): string | undefined {
 export interface BuildAlertOptions {
   /** The event's id (its OpenSearch `_id`); default: derived from `vigil.record.id`. */
   eventId?: string;
-  /** Event fields to copy into `keys` beside the rule's own (default ALERT_KEY_FIELDS). */
+  /** Index of the event, recorded as the alert's `event_index`. */
+  eventIndex?: string;
+  /** Event fields to copy into `fields` beside the rule's own (default ALERT_KEY_FIELDS). */
   keyFields?: readonly string[];
 }
 
@@ -127,26 +102,17 @@ export function buildAlert(
     const value = getField(event, path);
     if (value !== undefined && value !== null) keys[name] = value;
   }
-  const eventSection = (getField(event, ['event']) ?? {}) as Record<string, unknown>;
-  return {
-    '@timestamp': text(event['@timestamp']),
-    alert: { id: alertId(hit.ruleId, eventId), kind: 'single_event' },
-    rule: {
-      id: hit.ruleId,
-      title: hit.title,
-      level: hit.level,
-      status: hit.status,
-      tags: [...hit.tags],
-      attack: { tactics: [...hit.attack.tactics], techniques: [...hit.attack.techniques] },
-      source: hit.source,
-    },
-    event: {
-      id: eventId,
-      dataset: text(eventSection.dataset),
-      action: text(eventSection.action),
-      category: eventSection.category,
-      outcome: text(eventSection.outcome),
-    },
-    keys,
+  const time = text(event['@timestamp']) ?? new Date(0).toISOString();
+  const alert: AlertRecord = {
+    id: alertId(hit.ruleId, eventId),
+    kind: 'detection',
+    '@timestamp': time,
+    rule: { id: hit.ruleId, title: hit.title, level: hit.level, tags: [...hit.tags] },
+    first_event_at: time,
+    last_event_at: time,
+    event_ids: [eventId],
+    fields: keys,
   };
+  if (options.eventIndex !== undefined) alert.event_index = options.eventIndex;
+  return alert;
 }

@@ -148,6 +148,8 @@ export function runRuleTests(options: LoadRuleSetOptions, exists: (path: string)
     for (const rule of rules) coverage.set(ruleKey(rule), { file, match: false, noMatch: false });
   for (const file of loaded.files) {
     if (TEST_FILE.test(file)) continue;
+    // A file of correlation rules only has correlation test cases (rules/correlation/testing.ts).
+    if (!rulesByFile.has(file)) continue;
     const sidecar = sidecarOf(file, exists);
     if (sidecar === undefined) continue;
     const { cases, problems: caseProblems } = readTestFile(sidecar, rulesByFile.get(file) ?? []);

@@ -85,4 +85,57 @@ describe('vigil rules', () => {
     expect(lines[1]).toEqual({ line: 2, rules: [] });
     expect(lines[2]).toMatchObject({ line: 3, error: expect.stringContaining('not JSON') });
   });
+
+  it('match: also evaluates correlation rules over the events in time order and prints their alerts', async () => {
+    const events = join(dir, 'brute-force.ndjson');
+    const login = (second: number, outcome: string) =>
+      JSON.stringify({
+        '@timestamp': new Date(Date.UTC(2026, 10, 24, 10, 0, second)).toISOString(),
+        message: outcome === 'failure' ? 'Failed password for alice' : 'Accepted password for alice',
+        source: { ip: '198.51.100.23' },
+        process: { name: 'sshd' },
+        event: { dataset: 'linux.auth', action: 'ssh_login', outcome },
+      });
+    // Out of order in the file: the success comes first, the failures after it, yet it happened last.
+    const lines = [login(59, 'success'), ...Array.from({ length: 20 }, (_, i) => login(i * 2, 'failure'))];
+    writeFileSync(events, `${lines.join('\n')}\n`);
+    const { code, stdout } = await runVigil(['rules', 'match', 'rules/packs', '--events', events]);
+    expect(code).toBe(0);
+    const out = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(out.filter((o) => 'line' in o)).toHaveLength(21);
+    const alerts = out.filter((o) => 'correlation' in o).map((o) => o.correlation);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({
+      kind: 'correlation',
+      '@timestamp': '2026-11-24T10:00:59.000Z',
+      rule: { id: '7e2b9f61-3c8d-4e1a-a5b7-90d4f6c2e1b8', type: 'temporal_ordered' },
+      group: { 'source.ip': '198.51.100.23' },
+    });
+  });
+
+  it('test: a wrong correlation expectation fails the run with exit code 1 and names the case', async () => {
+    const copy = join(dir, 'pack-correlation');
+    cpSync('rules/packs', copy, { recursive: true });
+    const sidecar = join(copy, 'correlation', 'ssh_brute_force_success.tests.yml');
+    writeFileSync(
+      sidecar,
+      readFileSync(sidecar, 'utf8')
+        .replace(
+          '  - name: nineteen failures then a success is not enough\n',
+          '  - name: nineteen failures then a success is not enough (wrongly expected to alert)\n',
+        )
+        .replace(
+          /(not enough \(wrongly expected to alert\)\n(?:.*\n)*?) {4}alerts: \[\]/,
+          '$1    alerts:\n      - { at: "2026-11-24T10:02:00Z" }',
+        ),
+    );
+    const { code, stdout } = await runVigil(['rules', 'test', copy]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(
+      /FAIL .*ssh_brute_force_success\.tests\.yml:\d+ nineteen failures then a success is not enough \(wrongly expected to alert\)/,
+    );
+  });
 });

@@ -15,6 +15,8 @@
  * linear in the input, whatever the input.
  */
 
+import { isoUtc } from '../../../core/time-zone.ts';
+
 export interface CefHeader {
   version: string;
   deviceVendor: string;
@@ -530,5 +532,5 @@ export function parseCefTime(text: string, now: number = Date.now()): number | u
 export function cefTimeToIso(text: string): string | undefined {
   const ms = parseCefTime(text);
   if (ms === undefined || !Number.isFinite(ms) || Math.abs(ms) > MAX_TIME_MS) return undefined;
-  return new Date(ms).toISOString();
+  return isoUtc(ms);
 }

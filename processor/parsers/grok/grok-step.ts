@@ -6,7 +6,7 @@
  * pipeline turns into the `vigil.parse_failure` tag.
  */
 import { z } from 'zod';
-import { type FieldPath, fieldPath, getField, mergeFields, setField } from '../../pipeline/fields.ts';
+import { type FieldPath, fieldGetter, fieldPath, mergeFields, setField } from '../../pipeline/fields.ts';
 import type { PipelineStep, StepDefinition, StepResult } from '../../pipeline/step.ts';
 import { DEFAULT_LIMITS } from '../../pipeline/step.ts';
 import { compileGrok } from './matcher.ts';
@@ -87,14 +87,14 @@ export const grokStep: StepDefinition<typeof schema> = {
         ? undefined
         : Object.entries(p.set).map(([field, value]) => ({ path: fieldPath(field), value })),
     );
-    const source = fieldPath(config.field);
+    const getSource = fieldGetter(fieldPath(config.field));
     const failure = config.ignore_failure ? undefined : NO_MATCH;
     const maxLength = config.max_length;
     return {
       type: 'grok',
       matcher,
       run(event): StepResult {
-        const text = getField(event, source);
+        const text = getSource(event);
         if (typeof text !== 'string') return failure;
         if (text.length > maxLength) return TOO_LONG;
         const match = matcher.match(text);

@@ -34,14 +34,16 @@
  * future: a December line read in January belongs to last year.
  */
 import { z } from 'zod';
-import { daysInMonth, utcFromFields } from '../../../core/time-zone.ts';
+import { daysInMonth, isoUtc, utcFromFields } from '../../../core/time-zone.ts';
 import {
   deleteField,
+  type FieldGetter,
   type FieldPath,
+  type FieldSetter,
+  fieldGetter,
   fieldNameSchema,
   fieldPath,
-  getField,
-  setField,
+  fieldSetter,
 } from '../../pipeline/fields.ts';
 import type { PipelineStep, StepDefinition, StepResult } from '../../pipeline/step.ts';
 import { DEFAULT_LIMITS } from '../../pipeline/step.ts';
@@ -271,7 +273,7 @@ interface DateFormat {
   parse(value: string | number, zone: Zone, now: () => Date): number;
 }
 
-/** Local time + optional offset → instant. */
+/** Local time + optional offset (in minutes, NaN when out of range) → instant. */
 function instant(
   year: number,
   month: number,
@@ -280,14 +282,199 @@ function instant(
   minute: number,
   second: number,
   ms: number,
-  offset: string | undefined,
+  offset: number | undefined,
   zone: Zone,
 ): number {
   const local = civil(year, month, day, hour, minute, second, ms);
   if (Number.isNaN(local)) return local;
   if (offset === undefined) return zone.toUtc(local);
-  return local - offsetMinutes(offset) * MINUTE_MS;
+  return local - offset * MINUTE_MS;
 }
+
+/** A year-less date: the latest year that does not put it more than a day in the future. */
+function instantWithoutYear(
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  ms: number,
+  offset: number | undefined,
+  zone: Zone,
+  now: () => Date,
+): number {
+  const nowMs = now().getTime();
+  const latest = nowMs + DAY_MS;
+  const thisYear = new Date(nowMs + zone.offsetAt(nowMs)).getUTCFullYear();
+  let year = thisYear;
+  let t = instant(year, month, day, hour, minute, second, ms, offset, zone);
+  // Going back a few years also finds the last 29 February.
+  while (!(t <= latest) && year > thisYear - 8) {
+    year--;
+    t = instant(year, month, day, hour, minute, second, ms, offset, zone);
+  }
+  return t;
+}
+
+// ---------------------------------------------------------------------------
+// Fixed-format scanners for the common shapes of ISO8601, HTTPDATE and
+// RFC3164. Each reads its shape character by character and gives the same
+// instant as the format's regular expression would; for any other text it
+// returns undefined and the regular expression decides (so a scanner only
+// ever makes a match faster, never different).
+
+const COLON = 0x3a;
+const SPACE = 0x20;
+const PLUS = 0x2b;
+const MINUS = 0x2d;
+
+/** The two digits at `i` as a number; -1 when they are not two ASCII digits. */
+function twoDigits(text: string, i: number): number {
+  const a = text.charCodeAt(i) - 0x30;
+  const b = text.charCodeAt(i + 1) - 0x30;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+function fourDigits(text: string, i: number): number {
+  const high = twoDigits(text, i);
+  const low = twoDigits(text, i + 2);
+  return high < 0 || low < 0 ? -1 : high * 100 + low;
+}
+
+/** Whether the three characters at `i` are ASCII letters (what `[A-Za-z]{3}` matches). */
+function threeLetters(text: string, i: number): boolean {
+  return (
+    ((text.charCodeAt(i) | 0x20) - 0x61) >>> 0 < 26 &&
+    ((text.charCodeAt(i + 1) | 0x20) - 0x61) >>> 0 < 26 &&
+    ((text.charCodeAt(i + 2) | 0x20) - 0x61) >>> 0 < 26
+  );
+}
+
+/** The month named by the three letters at `i`; NaN for another word. */
+function monthAt(text: string, i: number): number {
+  const key =
+    ((text.charCodeAt(i) | 0x20) << 16) |
+    ((text.charCodeAt(i + 1) | 0x20) << 8) |
+    (text.charCodeAt(i + 2) | 0x20);
+  return MONTHS.get(key) ?? Number.NaN;
+}
+
+/** `+hh`, `+hhmm` or `+hh:mm` from `i` to the end, in minutes (NaN when out of range); undefined for another shape. */
+function offsetAt(text: string, i: number): number | undefined {
+  const sign = text.charCodeAt(i);
+  if (sign !== PLUS && sign !== MINUS) return undefined;
+  const rest = text.length - i;
+  const hours = twoDigits(text, i + 1);
+  if (hours < 0) return undefined;
+  let minutes = 0;
+  if (rest === 5) minutes = twoDigits(text, i + 3);
+  else if (rest === 6 && text.charCodeAt(i + 3) === COLON) minutes = twoDigits(text, i + 4);
+  else if (rest !== 3) return undefined;
+  if (minutes < 0) return undefined;
+  if (hours > 23 || minutes > 59) return Number.NaN;
+  return (sign === MINUS ? -1 : 1) * (hours * 60 + minutes);
+}
+
+/** `2024-01-15`, `2024-01-15T12:00:00`, with `.123…` and `Z`, `+01`, `+0100` or `+01:00`. */
+function scanIso(text: string, zone: Zone): number | undefined {
+  const length = text.length;
+  if (length < 10 || text.charCodeAt(4) !== MINUS || text.charCodeAt(7) !== MINUS) return undefined;
+  const year = fourDigits(text, 0);
+  const month = twoDigits(text, 5);
+  const day = twoDigits(text, 8);
+  if (year < 0 || month < 0 || day < 0) return undefined;
+  if (length === 10) return instant(year, month, day, 0, 0, 0, 0, undefined, zone);
+  const t = text.charCodeAt(10);
+  if (length < 19 || (t !== 0x54 && t !== 0x74 && t !== SPACE)) return undefined;
+  if (text.charCodeAt(13) !== COLON || text.charCodeAt(16) !== COLON) return undefined;
+  const hour = twoDigits(text, 11);
+  const minute = twoDigits(text, 14);
+  const second = twoDigits(text, 17);
+  if (hour < 0 || minute < 0 || second < 0) return undefined;
+  let i = 19;
+  let ms = 0;
+  const dot = text.charCodeAt(i);
+  if (dot === 0x2e || dot === 0x2c) {
+    const start = ++i;
+    while (i < length && (text.charCodeAt(i) - 0x30) >>> 0 < 10) {
+      if (i - start < 3) ms = ms * 10 + text.charCodeAt(i) - 0x30;
+      i++;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 9) return undefined;
+    for (let k = digits; k < 3; k++) ms *= 10;
+  }
+  if (i === length) return instant(year, month, day, hour, minute, second, ms, undefined, zone);
+  const z = text.charCodeAt(i);
+  if ((z === 0x5a || z === 0x7a) && i + 1 === length) {
+    return instant(year, month, day, hour, minute, second, ms, 0, zone);
+  }
+  const offset = offsetAt(text, i);
+  if (offset === undefined) return undefined;
+  return instant(year, month, day, hour, minute, second, ms, offset, zone);
+}
+
+/** `dd/MMM/yyyy:HH:mm:ss +hhmm`, e.g. `17/May/2015:10:05:03 +0000`. */
+function scanHttpDate(text: string, zone: Zone): number | undefined {
+  if (text.length !== 26) return undefined;
+  if (
+    text.charCodeAt(2) !== 0x2f ||
+    text.charCodeAt(6) !== 0x2f ||
+    text.charCodeAt(11) !== COLON ||
+    text.charCodeAt(14) !== COLON ||
+    text.charCodeAt(17) !== COLON ||
+    text.charCodeAt(20) !== SPACE ||
+    !threeLetters(text, 3)
+  ) {
+    return undefined;
+  }
+  const day = twoDigits(text, 0);
+  const year = fourDigits(text, 7);
+  const hour = twoDigits(text, 12);
+  const minute = twoDigits(text, 15);
+  const second = twoDigits(text, 18);
+  const offset = offsetAt(text, 21);
+  if (day < 0 || year < 0 || hour < 0 || minute < 0 || second < 0 || offset === undefined) return undefined;
+  const month = monthAt(text, 3);
+  if (Number.isNaN(month)) return month;
+  return instant(year, month, day, hour, minute, second, 0, offset, zone);
+}
+
+/** `MMM d HH:mm:ss`: `Jan 15 12:00:00`, `Jan  5 12:00:00`, `Jan 5 12:00:00`. */
+function scanSyslogDate(text: string, zone: Zone, now: () => Date): number | undefined {
+  const length = text.length;
+  if (length < 14 || !threeLetters(text, 0) || text.charCodeAt(3) !== SPACE) return undefined;
+  let i = 4;
+  while (text.charCodeAt(i) === SPACE) i++;
+  const first = text.charCodeAt(i) - 0x30;
+  if (first < 0 || first > 9) return undefined;
+  let day = first;
+  i++;
+  const second = text.charCodeAt(i) - 0x30;
+  if (second >= 0 && second <= 9) {
+    day = day * 10 + second;
+    i++;
+  }
+  if (text.charCodeAt(i) !== SPACE) return undefined;
+  while (text.charCodeAt(i) === SPACE) i++;
+  if (length - i !== 8 || text.charCodeAt(i + 2) !== COLON || text.charCodeAt(i + 5) !== COLON)
+    return undefined;
+  const hour = twoDigits(text, i);
+  const minute = twoDigits(text, i + 3);
+  const sec = twoDigits(text, i + 6);
+  if (hour < 0 || minute < 0 || sec < 0) return undefined;
+  const month = monthAt(text, 0);
+  if (Number.isNaN(month)) return month;
+  return instantWithoutYear(month, day, hour, minute, sec, 0, undefined, zone, now);
+}
+
+type Scanner = (text: string, zone: Zone, now: () => Date) => number | undefined;
+
+/** Patterns with a scanner, by their text. */
+const SCANNERS: Record<string, Scanner> = {
+  'dd/MMM/yyyy:HH:mm:ss Z': scanHttpDate,
+  'MMM d HH:mm:ss': scanSyslogDate,
+};
 
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(?: ?([Zz]|[+-]\d{2}(?::?\d{2})?))?$/;
@@ -295,6 +482,8 @@ const ISO =
 const ISO8601: DateFormat = {
   parse(value, zone) {
     if (typeof value !== 'string') return Number.NaN;
+    const scanned = scanIso(value, zone);
+    if (scanned !== undefined) return scanned;
     const m = ISO.exec(value);
     if (m === null) return Number.NaN;
     return instant(
@@ -305,7 +494,7 @@ const ISO8601: DateFormat = {
       m[5] === undefined ? 0 : Number(m[5]),
       m[6] === undefined ? 0 : Number(m[6]),
       fractionMs(m[7]),
-      m[8],
+      m[8] === undefined ? undefined : offsetMinutes(m[8]),
       zone,
     );
   },
@@ -404,8 +593,10 @@ const KIND: Record<Part, string> = {
 class PatternFormat implements DateFormat {
   readonly regex: RegExp;
   readonly groups: PatternGroups;
+  readonly scanner: Scanner | undefined;
 
   constructor(pattern: string) {
+    this.scanner = Object.hasOwn(SCANNERS, pattern) ? SCANNERS[pattern] : undefined;
     const groups: PatternGroups = {
       year: 0,
       shortYear: 0,
@@ -480,6 +671,10 @@ class PatternFormat implements DateFormat {
 
   parse(value: string | number, zone: Zone, now: () => Date): number {
     if (typeof value !== 'string') return Number.NaN;
+    if (this.scanner !== undefined) {
+      const scanned = this.scanner(value, zone, now);
+      if (scanned !== undefined) return scanned;
+    }
     const m = this.regex.exec(value);
     if (m === null) return Number.NaN;
     const g = this.groups;
@@ -496,7 +691,7 @@ class PatternFormat implements DateFormat {
     const minute = g.minute === 0 ? 0 : Number(m[g.minute]);
     const second = g.second === 0 ? 0 : Number(m[g.second]);
     const ms = g.fraction === 0 ? 0 : fractionMs(m[g.fraction]);
-    const offset = g.offset === 0 ? undefined : m[g.offset];
+    const offset = g.offset === 0 ? undefined : offsetMinutes(m[g.offset] as string);
     if (g.year !== 0) {
       return instant(Number(m[g.year]), month, day, hour, minute, second, ms, offset, zone);
     }
@@ -505,18 +700,7 @@ class PatternFormat implements DateFormat {
       const year = short < 69 ? 2000 + short : 1900 + short;
       return instant(year, month, day, hour, minute, second, ms, offset, zone);
     }
-    // No year: the latest year that does not put the date more than a day in the future.
-    const nowMs = now().getTime();
-    const latest = nowMs + DAY_MS;
-    const thisYear = new Date(nowMs + zone.offsetAt(nowMs)).getUTCFullYear();
-    let year = thisYear;
-    let t = instant(year, month, day, hour, minute, second, ms, offset, zone);
-    // Going back a few years also finds the last 29 February.
-    while (!(t <= latest) && year > thisYear - 8) {
-      year--;
-      t = instant(year, month, day, hour, minute, second, ms, offset, zone);
-    }
-    return t;
+    return instantWithoutYear(month, day, hour, minute, second, ms, offset, zone, now);
   }
 }
 
@@ -549,6 +733,8 @@ class DateStep implements PipelineStep {
   readonly type = 'date';
   readonly source: FieldPath;
   readonly target: FieldPath;
+  readonly getSource: FieldGetter;
+  readonly setTarget: FieldSetter;
   readonly formats: DateFormat[];
   readonly zone: Zone;
   readonly removeSource: boolean;
@@ -566,6 +752,8 @@ class DateStep implements PipelineStep {
   constructor(config: DateConfig, now: () => Date) {
     this.source = fieldPath(config.field);
     this.target = fieldPath(config.target);
+    this.getSource = fieldGetter(this.source);
+    this.setTarget = fieldSetter(this.target);
     this.formats = config.formats.map(compileFormat);
     this.zone = zoneFor(config.timezone);
     this.removeSource = config.remove_field && this.source.join('\u0000') !== this.target.join('\u0000');
@@ -573,12 +761,12 @@ class DateStep implements PipelineStep {
   }
 
   run(event: Record<string, unknown>): StepResult {
-    const value = getField(event, this.source);
+    const value = this.getSource(event);
     if (value === undefined) return MISSING;
     if (typeof value === 'string') {
       if (value.length > this.maxLength) return TOO_LONG;
       if (value === this.#lastText && performance.now() - this.#lastAt < 1000) {
-        setField(event, this.target, this.#lastIso);
+        this.setTarget(event, this.#lastIso);
         if (this.removeSource) deleteField(event, this.source);
         return undefined;
       }
@@ -588,13 +776,13 @@ class DateStep implements PipelineStep {
     for (const format of this.formats) {
       const t = format.parse(value, this.zone, this.now);
       if (t >= MIN_MS && t <= MAX_MS) {
-        const iso = new Date(t).toISOString();
+        const iso = isoUtc(t);
         if (typeof value === 'string') {
           this.#lastText = value;
           this.#lastIso = iso;
           this.#lastAt = performance.now();
         }
-        setField(event, this.target, iso);
+        this.setTarget(event, iso);
         if (this.removeSource) deleteField(event, this.source);
         return undefined;
       }

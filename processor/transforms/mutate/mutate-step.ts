@@ -24,10 +24,14 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import {
-  appendUnique,
   deleteField,
+  type FieldGetter,
   type FieldPath,
+  type FieldSetter,
+  fieldAppender,
+  fieldGetter,
   fieldPath,
+  fieldSetter,
   getField,
   setField,
 } from '../../pipeline/fields.ts';
@@ -252,6 +256,8 @@ function templateProblem(text: string): string | undefined {
 class Template {
   readonly literals: string[] = [];
   readonly references: FieldPath[] = [];
+  /** The text with the references filled in, or undefined when one is missing or not a scalar. */
+  readonly render: (event: Record<string, unknown>) => string | undefined;
 
   constructor(text: string) {
     let from = 0;
@@ -264,21 +270,36 @@ class Template {
       from = close + 2;
     }
     this.literals.push(text.slice(from));
+    this.render = compileRender(this.literals, this.references.map(fieldGetter));
   }
+}
 
-  /** The text with the references filled in, or undefined when one is missing or not a scalar. */
-  render(event: Record<string, unknown>): string | undefined {
-    const { literals, references } = this;
+/** A scalar as template text; undefined for anything else (missing, object, list). */
+function scalarText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
+}
+
+function compileRender(
+  literals: readonly string[],
+  getters: readonly FieldGetter[],
+): (event: Record<string, unknown>) => string | undefined {
+  // `{{field}}` alone, the most common template, is the field's text itself.
+  if (getters.length === 1 && literals[0] === '' && literals[1] === '') {
+    const get = getters[0] as FieldGetter;
+    return (event) => scalarText(get(event));
+  }
+  return (event) => {
     let out = literals[0] as string;
-    for (let i = 0; i < references.length; i++) {
-      const value = getField(event, references[i] as FieldPath);
-      if (typeof value === 'string') out += value;
-      else if (typeof value === 'number' || typeof value === 'boolean') out += String(value);
-      else return undefined;
+    for (let i = 0; i < getters.length; i++) {
+      const text = scalarText((getters[i] as FieldGetter)(event));
+      if (text === undefined) return undefined;
+      out += text;
       out += literals[i + 1] as string;
     }
     return out;
-  }
+  };
 }
 
 /** A configured value: a constant, or a template filled in per event. */
@@ -289,7 +310,7 @@ function compileValue(value: Scalar): Value {
 }
 
 function resolve(value: Value, event: Record<string, unknown>): Scalar | undefined {
-  return value instanceof Template ? value.render(event) : value;
+  return typeof value === 'object' ? value.render(event) : value;
 }
 
 // ---------------------------------------------------------------------------
@@ -301,18 +322,25 @@ interface Move {
 
 interface Assignment {
   path: FieldPath;
+  set: FieldSetter;
   /** One value, or a list (set as a fresh array each time). */
   value: Value | Value[];
 }
 
 interface Conversion {
   name: string;
-  path: FieldPath;
+  get: FieldGetter;
+  set: FieldSetter;
   type: ConvertType;
 }
 
+interface CaseChange {
+  get: FieldGetter;
+  set: FieldSetter;
+}
+
 interface Appending {
-  path: FieldPath;
+  append: (event: Record<string, unknown>, value: unknown) => void;
   values: Value[];
 }
 
@@ -337,8 +365,8 @@ class MutateStep implements PipelineStep {
   readonly copies: Move[];
   readonly sets: Assignment[];
   readonly conversions: Conversion[];
-  readonly lowercase: FieldPath[];
-  readonly uppercase: FieldPath[];
+  readonly lowercase: CaseChange[];
+  readonly uppercase: CaseChange[];
   readonly appends: Appending[];
   readonly removals: FieldPath[];
 
@@ -347,19 +375,26 @@ class MutateStep implements PipelineStep {
       Object.entries(map).map(([from, to]) => ({ from: fieldPath(from), to: fieldPath(to) }));
     this.renames = moves(config.rename);
     this.copies = moves(config.copy);
-    this.sets = Object.entries(config.set).map(([field, value]) => ({
-      path: fieldPath(field),
-      value: Array.isArray(value) ? value.map(compileValue) : compileValue(value),
-    }));
-    this.conversions = Object.entries(config.convert).map(([name, type]) => ({
-      name,
-      path: fieldPath(name),
-      type,
-    }));
-    this.lowercase = config.lowercase.map(fieldPath);
-    this.uppercase = config.uppercase.map(fieldPath);
+    this.sets = Object.entries(config.set).map(([field, value]) => {
+      const path = fieldPath(field);
+      return {
+        path,
+        set: fieldSetter(path),
+        value: Array.isArray(value) ? value.map(compileValue) : compileValue(value),
+      };
+    });
+    this.conversions = Object.entries(config.convert).map(([name, type]) => {
+      const path = fieldPath(name);
+      return { name, get: fieldGetter(path), set: fieldSetter(path), type };
+    });
+    const caseChange = (name: string): CaseChange => {
+      const path = fieldPath(name);
+      return { get: fieldGetter(path), set: fieldSetter(path) };
+    };
+    this.lowercase = config.lowercase.map(caseChange);
+    this.uppercase = config.uppercase.map(caseChange);
     this.appends = Object.entries(config.append).map(([field, value]) => ({
-      path: fieldPath(field),
+      append: fieldAppender(fieldPath(field)),
       values: (Array.isArray(value) ? value : [value]).map(compileValue),
     }));
     this.removals = config.remove.map(fieldPath);
@@ -376,48 +411,54 @@ class MutateStep implements PipelineStep {
       const value = getField(event, from);
       if (value !== undefined) setField(event, to, deepCopy(value));
     }
-    for (const { path, value } of this.sets) this.assign(event, path, value);
+    const sets = this.sets;
+    for (let i = 0; i < sets.length; i++) {
+      const { set, value } = sets[i] as Assignment;
+      assign(event, set, value);
+    }
     let failed: string[] | undefined;
-    for (const { name, path, type } of this.conversions) {
-      const value = getField(event, path);
+    for (const { name, get, set, type } of this.conversions) {
+      const value = get(event);
       if (value === undefined || value === null) continue;
       const converted = convertValue(value, type);
-      if (converted !== undefined) setField(event, path, converted);
+      if (converted !== undefined) set(event, converted);
       else if (failed === undefined) failed = [name];
       else failed.push(name);
     }
-    for (const path of this.lowercase) {
-      const value = getField(event, path);
-      if (value !== undefined) setField(event, path, changeCase(value, false));
+    for (const { get, set } of this.lowercase) {
+      const value = get(event);
+      if (value !== undefined) set(event, changeCase(value, false));
     }
-    for (const path of this.uppercase) {
-      const value = getField(event, path);
-      if (value !== undefined) setField(event, path, changeCase(value, true));
+    for (const { get, set } of this.uppercase) {
+      const value = get(event);
+      if (value !== undefined) set(event, changeCase(value, true));
     }
-    for (const { path, values } of this.appends) {
-      for (const value of values) {
-        const resolved = resolve(value, event);
-        if (resolved !== undefined) appendUnique(event, path, resolved);
+    const appends = this.appends;
+    for (let i = 0; i < appends.length; i++) {
+      const { append, values } = appends[i] as Appending;
+      for (let j = 0; j < values.length; j++) {
+        const resolved = resolve(values[j] as Value, event);
+        if (resolved !== undefined) append(event, resolved);
       }
     }
     for (const path of this.removals) deleteField(event, path);
     return failed === undefined ? undefined : { failure: `cannot convert ${failed.join(', ')}` };
   }
+}
 
-  private assign(event: Record<string, unknown>, path: FieldPath, value: Value | Value[]): void {
-    if (!Array.isArray(value)) {
-      const resolved = resolve(value, event);
-      if (resolved !== undefined) setField(event, path, resolved);
-      return;
-    }
-    const list = new Array<Scalar>(value.length);
-    for (let i = 0; i < value.length; i++) {
-      const resolved = resolve(value[i] as Value, event);
-      if (resolved === undefined) return;
-      list[i] = resolved;
-    }
-    setField(event, path, list);
+function assign(event: Record<string, unknown>, set: FieldSetter, value: Value | Value[]): void {
+  if (!Array.isArray(value)) {
+    const resolved = resolve(value, event);
+    if (resolved !== undefined) set(event, resolved);
+    return;
   }
+  const list = new Array<Scalar>(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const resolved = resolve(value[i] as Value, event);
+    if (resolved === undefined) return;
+    list[i] = resolved;
+  }
+  set(event, list);
 }
 
 export const mutateStep: StepDefinition<typeof schema> = {

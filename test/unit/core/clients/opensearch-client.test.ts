@@ -31,7 +31,10 @@ beforeAll(async () => {
     },
     (request, response) => {
       const peer = (request.socket as import('node:tls').TLSSocket).getPeerCertificate();
-      seen.push({ authorization: request.headers.authorization, clientCertificate: String(peer.subject?.CN) });
+      seen.push({
+        authorization: request.headers.authorization,
+        clientCertificate: String(peer.subject?.CN),
+      });
       request.resume();
       request.on('end', () => {
         response.writeHead(200, { 'content-type': 'application/json' });

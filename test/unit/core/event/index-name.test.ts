@@ -97,4 +97,15 @@ describe('indexFor on UTC ISO times', () => {
       expect(indexFor('vigil', 'a', ts)).toBe(`vigil-a-${expected}`);
     }
   });
+
+  it('names each event by its own prefix, dataset and day when consecutive events differ in one of them', () => {
+    expect(indexFor('vigil', 'a', '2026-11-24T10:00:00.000Z')).toBe('vigil-a-2026.11.24');
+    expect(indexFor('vigil', 'a', '2026-11-24T23:59:59.999Z')).toBe('vigil-a-2026.11.24');
+    expect(indexFor('vigil', 'b', '2026-11-24T10:00:00.000Z')).toBe('vigil-b-2026.11.24');
+    expect(indexFor('other', 'b', '2026-11-24T10:00:00.000Z')).toBe('other-b-2026.11.24');
+    expect(indexFor('other', 'b', '2026-11-25T10:00:00.000Z')).toBe('other-b-2026.11.25');
+    expect(indexFor('other', 'b', '2026-11-25T24:00:00.000Z')).toBe('other-b-2026.11.26');
+    expect(indexFor('other', 'b', '2026-11-25T10:00:00.000+01:00')).toBe('other-b-2026.11.25');
+    expect(indexFor('other', 'b', '2026-11-25T00:30:00.000+01:00')).toBe('other-b-2026.11.24');
+  });
 });

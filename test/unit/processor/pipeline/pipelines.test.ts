@@ -152,6 +152,36 @@ describe('pipeline engine', () => {
     expect(set.select(syslog('cron', 'tcp'))).toBe(undefined);
   });
 
+  it('selects again when only the listener of the record changes', () => {
+    const set = load(
+      files({
+        'a.yaml': `pipelines:
+  - id: by-listener
+    when: { listener: ["udp://*"] }
+    steps: []
+`,
+      }),
+    );
+    const listener = { protocol: 'udp', address: '0.0.0.0:514' };
+    const r = record({ listener } as Partial<RawRecord>);
+    expect(set.select(r)?.id).toBe('by-listener');
+    listener.protocol = 'tcp';
+    expect(set.select(r)).toBe(undefined);
+    expect(
+      set.select(record({ listener: { protocol: 'udp', address: 'x' } } as Partial<RawRecord>))?.id,
+    ).toBe('by-listener');
+    expect(set.select(record())).toBe(undefined);
+  });
+
+  it('counts every event of a pipeline in the metric whenever it is read', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    const set = load(files({ 'web.yaml': WEB }), metrics);
+    for (let i = 0; i < 5000; i++) run(set, record({ dataset: 'web.access', line: '10.0.0.1 GET 200' }));
+    expect(await metrics.text()).toMatch(/vigil_processor_pipeline_events_total\{pipeline="web"\} 5000\n/);
+    run(set, record({ dataset: 'web.access', line: '10.0.0.1 GET 200' }));
+    expect(await metrics.text()).toMatch(/vigil_processor_pipeline_events_total\{pipeline="web"\} 5001\n/);
+  });
+
   it('reports every problem of every file with file, line, column and key path', () => {
     const dir = files({
       'a.yaml': `pipelines:

@@ -259,6 +259,65 @@ describe('date step', () => {
     });
   });
 
+  describe('fixed-format scanners', () => {
+    // A quoted literal makes the same pattern without its scanner: both must agree on every text.
+    const cases: Array<[string, string, string[]]> = [
+      [
+        'dd/MMM/yyyy:HH:mm:ss Z',
+        "dd'/'MMM'/'yyyy:HH:mm:ss Z",
+        [
+          '17/May/2015:10:05:03 +0000',
+          '17/may/2015:10:05:03 -0730',
+          '31/Feb/2015:10:05:03 +0000',
+          '17/Mai/2015:10:05:03 +0000',
+          '17/May/2015:24:05:03 +0000',
+          '17/May/2015:10:05:03 +2400',
+          '17/May/2015:10:05:03  +0000',
+          '17/May/2015:10:05:03 +01:00',
+          '7/May/2015:10:05:03 +0000',
+          '17/M4y/2015:10:05:03 +0000',
+        ],
+      ],
+      [
+        'MMM d HH:mm:ss',
+        "MMM d HH':'mm:ss",
+        [
+          'Jan 15 12:00:00',
+          'Jan  5 12:00:00',
+          'Jan 5 12:00:00',
+          'jan 05 12:00:00',
+          'Feb 29 10:00:00',
+          'Jan 123 12:00:00',
+          'Jan 32 12:00:00',
+          'Jan15 12:00:00',
+          'Jan 15  12:00:00',
+          'Jan 15 1:00:00',
+        ],
+      ],
+    ];
+    for (const [pattern, unscanned, texts] of cases) {
+      it(`reads ${pattern} as the general pattern does`, () => {
+        for (const timezone of ['UTC', 'Europe/Berlin']) {
+          for (const text of texts) {
+            const options = { timezone };
+            expect(parse(text, [pattern], options, '2016-03-01T00:00:00Z'), text).toEqual(
+              parse(text, [unscanned], options, '2016-03-01T00:00:00Z'),
+            );
+          }
+        }
+      });
+    }
+
+    it('reads the common ISO8601 shapes as the other ISO8601 forms do', () => {
+      const iso = ['ISO8601'];
+      expect(parse('2024-01-15T12:00:00.123+01:00', iso)).toBe(parse('2024-01-15 12:00:00.123 +01:00', iso));
+      expect(parse('2024-01-15T12:00:00Z', iso)).toBe(parse('2024-01-15T12:00Z', iso));
+      expect(parse('2024-01-15T12:00:00.1234567890Z', iso)).toEqual(NO_MATCH);
+      expect(parse('2024-01-15T12:00:00+24:00', iso)).toEqual(NO_MATCH);
+      expect(parse('2024-02-30T12:00:00Z', iso)).toEqual(NO_MATCH);
+    });
+  });
+
   describe('options', () => {
     it('tries formats in order and takes the first that matches', () => {
       expect(parse('1705320000', ['ISO8601', 'UNIX_MS', 'UNIX'])).toBe('1970-01-20T17:42:00.000Z');

@@ -130,6 +130,33 @@ describe('user_agent step', () => {
     });
   });
 
+  describe('caching', () => {
+    it('gives each of many agents, alternating, its own result from one step', () => {
+      const agents = [
+        CHROME_WINDOWS,
+        SAFARI_MAC,
+        FIREFOX_LINUX,
+        EDGE,
+        SAFARI_IPHONE,
+        CHROME_ANDROID,
+        GOOGLEBOT,
+      ];
+      // Variants of one length, so that they compete for the same places in the step's caches.
+      for (let i = 0; i < 200; i++) agents.push(`curl/8.${String(i).padStart(3, '0')}.0`);
+      const expected = agents.map((agent) => JSON.stringify(parse(agent).ua));
+      for (const cacheSize of [0, 1, 1000]) {
+        const shared = step({ cache_size: cacheSize });
+        for (let round = 0; round < 3; round++) {
+          agents.forEach((agent, i) => {
+            const event = eventWith(agent);
+            shared.run(event);
+            expect(JSON.stringify((event as Doc).user_agent)).toBe(expected[i]);
+          });
+        }
+      }
+    });
+  });
+
   describe('unusual input', () => {
     it.each(['', '-'])('sets nothing for %j', (agent) => {
       const { ua, result } = parse(agent);
