@@ -29,6 +29,7 @@ const NODE = process.execPath;
 const BROKERS = [`127.0.0.1:${process.env.VIGIL_KAFKA_PORT ?? '9092'}`];
 const OPENSEARCH = `http://127.0.0.1:${process.env.VIGIL_OPENSEARCH_PORT ?? '9200'}`;
 const BULK_DOCS = 1000;
+const PROCESSOR_FLAGS = '--max-semi-space-size=32';
 
 const { values } = parseArgs({
   options: {
@@ -155,7 +156,8 @@ async function vigilRun(dir: string, prefix: string, records: RawRecord[]): Prom
   const config = await configFor(dir, prefix, port);
   await run(['setup', '-c', config]);
   await produce(`${prefix}.raw`, records);
-  const extra = process.env.VIGIL_BENCH_PROCESSOR_FLAGS?.split(' ').filter(Boolean) ?? [];
+  // The processor's documented flags (docs/operations.md); VIGIL_BENCH_PROCESSOR_FLAGS replaces them.
+  const extra = (process.env.VIGIL_BENCH_PROCESSOR_FLAGS ?? PROCESSOR_FLAGS).split(' ').filter(Boolean);
   const child = spawn(NODE, [...CLI_NODE_FLAGS.split(' '), ...extra, VIGIL, 'processor', '-c', config], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });

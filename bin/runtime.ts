@@ -219,6 +219,63 @@ export async function addStandalone(
 }
 
 /**
+ * `vigil alerter`: vigil.alerts → OpenSearch alerts indices, suppression in
+ * Redis, notifications through BullMQ to webhooks. Needs opensearch.url.
+ */
+export async function addAlerter(runtime: Runtime): Promise<import('../rules/alerter/alerter.ts').Alerter> {
+  const { config, logger, metrics } = runtime;
+  if (!config.opensearch) {
+    const { VigilError } = await import('../core/errors.ts');
+    throw new VigilError('CONFIG_INVALID', 'The alerter indexes alerts into OpenSearch: set opensearch.url.');
+  }
+  const { createOpenSearch } = await import('../core/clients/opensearch.ts');
+  const { createRedis } = await import('../core/clients/redis.ts');
+  const { readSecretFile } = await import('../core/config/secret.ts');
+  const { KafkaDeadLetterSink } = await import('../processor/sinks/dlq/kafka-dlq.ts');
+  const { Alerter, alertIndexFor, destinationsOf, notifierOptions } = await import(
+    '../rules/alerter/alerter.ts'
+  );
+  const { Notifier } = await import('../rules/alerter/notifier.ts');
+  const { RedisSuppressionStore } = await import('../rules/alerter/suppression.ts');
+  const kafka = createKafka(config.kafka, logger, 'alerter');
+  const opensearch = createOpenSearch(config.opensearch);
+  const connection = () => createRedis(config.redis);
+  const suppressionRedis = connection();
+  suppressionRedis.on('error', () => {});
+  const notifier = new Notifier({
+    ...notifierOptions(config),
+    destinations: destinationsOf(config.alerter, (file) => readSecretFile(file).reveal()),
+    connection,
+    index: alertIndexFor(opensearch, config, logger),
+    logger,
+    metrics,
+    workers: true,
+  });
+  const alerter = new Alerter({
+    config,
+    kafka,
+    opensearch,
+    dlq: new KafkaDeadLetterSink(kafka, config.kafka),
+    notifier,
+    suppression: new RedisSuppressionStore(suppressionRedis, config.alerter.redis_prefix),
+    logger,
+    metrics,
+  });
+  // Added first so that it is stopped last, after the alerter settled its batch.
+  runtime.group
+    .add({
+      name: 'suppression-store',
+      start: async () => {},
+      stop: async () => {
+        suppressionRedis.disconnect();
+      },
+      ready: () => suppressionRedis.status === 'ready' || suppressionRedis.status === 'wait',
+    })
+    .add(alerter);
+  return alerter;
+}
+
+/**
  * `vigil correlator`: vigil.signals → correlation rules → vigil.alerts.
  * Refuses to start when a correlation rule has a problem (each is printed
  * with file, line and column).

@@ -6,6 +6,8 @@
 import { Command, CommanderError } from 'commander';
 import { isVigilError } from '../core/errors.ts';
 import { VIGIL_VERSION } from '../core/version.ts';
+import { alerterCommand } from './commands/alerter.ts';
+import { alertsCommand } from './commands/alerts.ts';
 import { collectorCommand } from './commands/collector.ts';
 import { configCommand } from './commands/config.ts';
 import { correlatorCommand } from './commands/correlator.ts';
@@ -42,6 +44,8 @@ export function buildProgram(): Command {
     configCommand(),
     grokCommand(),
     rulesCommand(),
+    alerterCommand(),
+    alertsCommand(),
   ]) {
     program.addCommand(command);
   }

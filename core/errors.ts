@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   RULE_UNSUPPORTED: { retriable: false, exitCode: 2 },
   RULE_REGEX_UNSAFE: { retriable: false, exitCode: 2 },
   RULE_PIPELINE_INVALID: { retriable: false, exitCode: 2 },
+  WEBHOOK_TARGET_REFUSED: { retriable: false, exitCode: 1 },
+  WEBHOOK_DELIVERY_FAILED: { retriable: true, exitCode: 1 },
   INTERNAL: { retriable: false, exitCode: 1 },
 } as const satisfies Record<string, { retriable: boolean; exitCode: 1 | 2 }>;
 

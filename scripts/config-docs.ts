@@ -63,21 +63,12 @@ export interface ConfigOption {
  * Options the schema accepts and validates but no code uses yet, by key path
  * (a path covers everything under it), with the sentence that says so.
  */
-const PLANNED: Record<string, string> = {
-  'kafka.topics.signals': 'Created by `vigil setup`; nothing reads or writes it yet (detection is planned).',
-  'kafka.topics.alerts': 'Created by `vigil setup`; nothing reads or writes it yet (alerting is planned).',
-  redis: 'Planned: nothing connects to Redis yet; the notification queue of the alerter (planned) will.',
-  'processor.pipelines_dir': 'Planned: parsing pipelines are not loaded yet.',
-  'processor.geoip': 'Planned: GeoIP enrichment is not implemented yet.',
-  'processor.assets': 'Planned: asset enrichment is not implemented yet.',
-  'processor.indicators': 'Planned: threat-intel enrichment is not implemented yet.',
-  rules: 'Planned: detection rules are not loaded yet.',
-  alerter: 'Planned: there is no alerter yet.',
-};
+const PLANNED: Record<string, string> = {};
 
 /** Facts about how the code uses an option that its one-line description leaves out. */
 const NOTES: Record<string, string> = {
-  kafka: '`vigil collector`, `vigil processor` and `vigil setup` use this section; `vigil run` does not.',
+  kafka:
+    '`vigil collector`, `vigil processor`, `vigil correlator`, `vigil alerter` and `vigil setup` use this section; `vigil run` does not.',
   opensearch:
     'Run `vigil setup` once so that the index template (field types, replicas) is installed before the first event is indexed.',
   'opensearch.username': 'Without `password_file` the password is empty.',

@@ -6,6 +6,7 @@
  * Keys are snake_case with units in the name. The top-level keys and the keys
  * shown in DESIGN.md are the fixed user interface.
  */
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { assetConfigSchema } from '../../processor/enrichers/asset/asset-config.ts';
@@ -482,17 +483,135 @@ export const correlatorSchema = z
 
 export const webhookSchema = z
   .strictObject({
-    name: z.string().min(1).describe('Name of the destination, used in logs and metrics.'),
-    url: z.url().describe('Where alerts are POSTed.'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1 to 64 letters, digits, "_" or "-"')
+      .describe('Name of the destination, used in job ids, logs and metrics.'),
+    url: z
+      .url()
+      .refine((url) => /^https?:\/\//i.test(url), 'expected an http:// or https:// URL')
+      .describe('Where alerts are POSTed; https unless `allow_http` is set.'),
     secret_file: z.string().optional().describe('File holding the HMAC secret that signs each delivery.'),
+    allow_http: z.boolean().default(false).describe('Permit a plain http:// URL (default: https only).'),
+    allow_private: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Permit loopback, private (RFC 1918, ULA), link-local and CGNAT addresses (refused by default).',
+      ),
+    allow_cidrs: z
+      .array(z.string().refine(isCidr, 'expected an address range such as "10.20.0.0/16" or "fd00:1::/48"'))
+      .default([])
+      .describe('Address ranges permitted although they are not public, e.g. ["10.20.0.0/16"].'),
+    min_level: z
+      .enum(['informational', 'low', 'medium', 'high', 'critical'])
+      .default('informational')
+      .describe('Lowest rule level notified to this destination.'),
+    rate_limit_max: positiveInt()
+      .default(10)
+      .describe('Most requests to this destination per `rate_limit_window_ms`, across all alerters.'),
+    rate_limit_window_ms: positiveInt().default(1000).describe('Window of `rate_limit_max`.'),
+    timeout_ms: positiveInt()
+      .default(10_000)
+      .describe('Time allowed for the receiver to answer one request.'),
+    connect_timeout_ms: positiveInt().default(5000).describe('Time allowed to connect (and finish TLS).'),
+    concurrency: positiveInt().default(4).describe('Requests in flight to this destination per alerter.'),
+  })
+  .superRefine((webhook, ctx) => {
+    if (/^http:\/\//i.test(webhook.url) && !webhook.allow_http) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'expected an https:// URL (set allow_http: true to permit plain http)',
+      });
+    }
   })
   .describe('One webhook destination.');
 
+function isCidr(text: string): boolean {
+  const [address, bits, ...rest] = text.split('/');
+  if (rest.length > 0 || address === undefined) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d+$/.test(bits) && n <= (family === 4 ? 32 : 128);
+}
+
+const suppressionSchema = z
+  .strictObject({
+    rule: z.string().min(1).describe('Rule id or title, or a glob over them (`*`, `?`).'),
+    by: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Fields naming the entity, e.g. [source.ip]; empty: the rule alone.'),
+    for_ms: positiveInt().describe('How long later alerts of the rule and entity are not notified.'),
+  })
+  .describe('One suppression: later alerts of a rule for the same entity are indexed but not notified.');
+
 export const alerterSchema = z
   .strictObject({
-    webhooks: z.array(webhookSchema).default([]).describe('Webhook destinations for alerts.'),
+    webhooks: z
+      .array(webhookSchema)
+      .default([])
+      .superRefine((webhooks, ctx) => {
+        const seen = new Set<string>();
+        webhooks.forEach((webhook, i) => {
+          if (seen.has(webhook.name))
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'name'],
+              message: `duplicate destination name "${webhook.name}"`,
+            });
+          seen.add(webhook.name);
+        });
+      })
+      .describe('Webhook destinations for alerts.'),
+    group_id: z.string().min(1).default('vigil-alerter').describe('Kafka consumer group of the alerters.'),
+    session_timeout_ms: z
+      .number()
+      .int()
+      .min(6000)
+      .default(30000)
+      .describe('An alerter silent this long is taken out of the group and its partitions reassigned.'),
+    suppression: z.array(suppressionSchema).default([]).describe('Alert suppression per rule and entity.'),
+    attempts: positiveInt()
+      .max(100)
+      .default(12)
+      .describe('Most attempts of one notification, the first included.'),
+    backoff_initial_ms: positiveInt()
+      .default(1000)
+      .describe('Pause after the first failed attempt; it doubles each time.'),
+    backoff_max_ms: positiveInt()
+      .default(300_000)
+      .describe('Longest pause between attempts (a Retry-After may be longer).'),
+    redis_prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, "_", "." or "-"')
+      .default('vigil')
+      .describe('Prefix of the Redis keys of notification queues and suppression state.'),
+    keep_completed_hours: positiveInt()
+      .default(24)
+      .describe('How long delivered notification jobs are kept in Redis.'),
+    keep_failed_hours: positiveInt()
+      .default(168)
+      .describe('How long failed notification jobs are kept for `vigil alerts retry`.'),
+    reconcile_interval_ms: z
+      .number()
+      .int()
+      .min(0)
+      .default(30_000)
+      .describe(
+        'How often pending notifications are checked against Redis and lost jobs added again; 0 turns it off.',
+      ),
+    reconcile_after_ms: positiveInt()
+      .default(60_000)
+      .describe('A notification still pending this long after its alert was indexed is checked.'),
+    reconcile_lookback_hours: positiveInt()
+      .default(72)
+      .describe('Alerts indexed longer ago than this are not checked.'),
   })
-  .describe('The alerter: alert indexing and notification.');
+  .describe('The alerter: alert indexing, suppression and notification.');
 
 export const standaloneSchema = z
   .strictObject({

@@ -21,7 +21,7 @@ import {
   type TemplateChange,
 } from './template-install.ts';
 
-export const ALERTS_TEMPLATE_VERSION = 1;
+export const ALERTS_TEMPLATE_VERSION = 2;
 
 export function alertsTemplateName(prefix: string): string {
   return `${prefix}-alerts`;
@@ -116,6 +116,17 @@ export function alertsIndexTemplate(
                   event_count: { type: 'long' },
                   suppressed_count: { type: 'long' },
                   status: keyword,
+                  kind: keyword,
+                  suppressed: { type: 'boolean' },
+                  suppressed_by: keyword,
+                  suppressed_ids: keyword,
+                  last_suppressed_at: { type: 'date' },
+                  event_index: keyword,
+                  // The event fields an alert carries, as JSON text for display; searchable copies
+                  // of the key fields live at their ECS names above.
+                  fields_json: { type: 'keyword', index: false, doc_values: false },
+                  // Destinations still owed a notification, notified, failed.
+                  notify: { properties: { pending: keyword, sent: keyword, failed: keyword } },
                 },
               },
             },

@@ -104,7 +104,7 @@ describe('vigil setup', () => {
       );
     }
     expect(stdout).toContain(`OpenSearch index template ${prefix}-events: created (v2).`);
-    expect(stdout).toContain(`OpenSearch index template ${prefix}-alerts: created (v1).`);
+    expect(stdout).toContain(`OpenSearch index template ${prefix}-alerts: created (v2).`);
     if (ism) {
       expect(stdout).toContain(`OpenSearch ISM policy ${prefix}-events-retention: created.`);
     } else {
@@ -136,7 +136,7 @@ describe('vigil setup', () => {
     const lines = stdout.trim().split('\n');
     for (const topic of Object.values(topics)) expect(lines).toContain(`Kafka topic ${topic}: unchanged.`);
     expect(lines).toContain(`OpenSearch index template ${prefix}-events: unchanged (v2).`);
-    expect(lines).toContain(`OpenSearch index template ${prefix}-alerts: unchanged (v1).`);
+    expect(lines).toContain(`OpenSearch index template ${prefix}-alerts: unchanged (v2).`);
     expect(stdout).not.toMatch(/: (created|updated)/);
     expect(lines.at(-1)).toBe('Setup finished: 0 created, 0 updated, 6 unchanged.');
     expect(await topicState()).toEqual(topicsBefore);
@@ -188,7 +188,7 @@ describe('vigil setup', () => {
     const { code, stdout } = await setup('--only', 'opensearch');
     expect(code).toBe(0);
     expect(stdout).toContain(`OpenSearch index template ${prefix}-events: updated from v1 to v2.`);
-    expect(stdout).toContain(`OpenSearch index template ${prefix}-alerts: unchanged (v1).`);
+    expect(stdout).toContain(`OpenSearch index template ${prefix}-alerts: unchanged (v2).`);
     expect(await templates()).toEqual(shipped);
   });
 
@@ -200,7 +200,7 @@ describe('vigil setup', () => {
     expect(code).toBe(0);
     expect(stdout).toContain(`OpenSearch index template ${prefix}-alerts: unchanged (v99).`);
     expect(stderr).toContain(
-      'the installed template is v99, newer than v1 of this Vigil; it is left as it is',
+      'the installed template is v99, newer than v2 of this Vigil; it is left as it is',
     );
     expect((await templates())[`${prefix}-alerts`]).toMatchObject({ version: 99 });
     await client.indices.putIndexTemplate({
