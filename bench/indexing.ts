@@ -290,7 +290,7 @@ async function main(): Promise<void> {
     `- Date: ${new Date().toISOString()}`,
     `- Command: \`node bench/indexing.ts --events ${EVENTS} --rounds ${ROUNDS} --partitions ${PARTITIONS}\``,
     `- Machine: ${machineLine(machine)}`,
-    `- Input: ${count(EVENTS)} Apache access lines as raw records in Kafka (${PARTITIONS} partitions), processed by \`vigil processor\` (built-in apache pipeline, GeoIP, bulk requests of ${BULK_DOCS}); the direct loader sends the same documents (same ids, same day indices under another prefix, ${BULK_DOCS} per bulk, one request at a time) to the same single OpenSearch node; fresh indices every run, 0 replicas.`,
+    `- Input: ${count(EVENTS)} Apache access lines as raw records in Kafka (${PARTITIONS} partitions), processed by \`vigil processor\` run with the processor's documented flags (\`${process.env.VIGIL_BENCH_PROCESSOR_FLAGS ?? PROCESSOR_FLAGS}\` after the collector's; built-in apache pipeline, GeoIP, bulk requests of ${BULK_DOCS}, two partitions at a time); the direct loader sends the same documents (same ids, same day indices under another prefix, ${BULK_DOCS} per bulk, one request at a time) to the same single OpenSearch node; fresh indices every run, 0 replicas.`,
     '',
     '| Round | Direct events/s | Vigil events/s | Vigil ÷ direct | Vigil wall s | Vigil CPU s | Vigil events per CPU-s |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
