@@ -10,7 +10,8 @@ import type { EcsEvent } from '../event-builder.ts';
 
 /** A record for a Kafka topic (or its standalone stand-in): key and JSON value. */
 export interface OutboundMessage {
-  key: string;
+  /** Kafka key; null for none. */
+  key: string | null;
   value: unknown;
 }
 

@@ -19,10 +19,9 @@
  * A test file is told apart from a detection rule's by its `correlation`
  * key (a detection rule's test file has `rule` and cases with `match`).
  */
-import { readFileSync } from 'node:fs';
 import type { RuleProblem } from '../sigma/model/problem.ts';
 import { entry, type LValue, readYaml, toPlain } from '../sigma/model/yaml-source.ts';
-import { sidecarOf } from '../sigma/testing.ts';
+import { readTestFileRoot, sidecarOf } from '../sigma/testing.ts';
 import type { CorrelationAlert } from './alert.ts';
 import type { CorrelationSet } from './correlation-set.ts';
 import { type EvaluateOptions, evaluateCorrelations, type MatchedEvent } from './evaluate.ts';
@@ -62,26 +61,12 @@ export function readCorrelationTestFile(
   file: string,
   correlationsOfFile: readonly string[],
 ): { cases: CorrelationTestCase[]; problems: RuleProblem[] } {
-  const problems: RuleProblem[] = [];
   const cases: CorrelationTestCase[] = [];
-  const report = (at: { line: number; column: number } | undefined, message: string): void => {
-    problems.push({ code: 'RULE_INVALID', file, ...(at ?? {}), message });
-  };
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    report(undefined, `the test file cannot be read (${(error as Error).message})`);
-    return { cases, problems };
-  }
-  const source = readYaml(text);
-  for (const p of source.problems) report(p.at, p.message);
-  const root = source.documents[0]?.root;
-  if (source.problems.length > 0 || root === undefined) return { cases, problems };
-  if (root.kind !== 'map') {
-    report(root.at, 'a test file is a map with correlation and cases');
-    return { cases, problems };
-  }
+  const { root, report, problems } = readTestFileRoot(
+    file,
+    'a test file is a map with correlation and cases',
+  );
+  if (root === undefined) return { cases, problems };
   const named = scalarText(entry(root, 'correlation')?.value);
   const correlation = named ?? (correlationsOfFile.length === 1 ? correlationsOfFile[0] : undefined);
   if (correlation === undefined) {

@@ -54,12 +54,20 @@ export function sidecarOf(ruleFile: string, exists: (path: string) => boolean): 
   return undefined;
 }
 
-export function readTestFile(
+/**
+ * The common start of reading a test file (rule or correlation): the file
+ * read, its YAML parsed, its root required to be a map. Problems carry the
+ * file and position; `report` adds more of them. No root means: stop.
+ */
+export function readTestFileRoot(
   file: string,
-  rulesOfFile: readonly SigmaRule[],
-): { cases: RuleTestCase[]; problems: RuleProblem[] } {
+  notAMap: string,
+): {
+  root: LMap | undefined;
+  report: (at: { line: number; column: number } | undefined, message: string) => void;
+  problems: RuleProblem[];
+} {
   const problems: RuleProblem[] = [];
-  const cases: RuleTestCase[] = [];
   const report = (at: { line: number; column: number } | undefined, message: string): void => {
     problems.push({ code: 'RULE_INVALID', file, ...(at ?? {}), message });
   };
@@ -68,16 +76,26 @@ export function readTestFile(
     text = readFileSync(file, 'utf8');
   } catch (error) {
     report(undefined, `the test file cannot be read (${(error as Error).message})`);
-    return { cases, problems };
+    return { root: undefined, report, problems };
   }
   const source = readYaml(text);
   for (const p of source.problems) report(p.at, p.message);
   const root = source.documents[0]?.root;
-  if (source.problems.length > 0 || root === undefined) return { cases, problems };
+  if (source.problems.length > 0 || root === undefined) return { root: undefined, report, problems };
   if (root.kind !== 'map') {
-    report(root.at, 'a test file is a map with cases');
-    return { cases, problems };
+    report(root.at, notAMap);
+    return { root: undefined, report, problems };
   }
+  return { root, report, problems };
+}
+
+export function readTestFile(
+  file: string,
+  rulesOfFile: readonly SigmaRule[],
+): { cases: RuleTestCase[]; problems: RuleProblem[] } {
+  const cases: RuleTestCase[] = [];
+  const { root, report, problems } = readTestFileRoot(file, 'a test file is a map with cases');
+  if (root === undefined) return { cases, problems };
   const ruleEntry = entry(root, 'rule');
   const defaultRule =
     ruleEntry?.value.kind === 'scalar' && ruleEntry.value.value !== null

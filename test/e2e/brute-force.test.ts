@@ -9,7 +9,7 @@
  * message to the webhook receiving the alert is measured (p50/p99; goal ≤ 2 s).
  */
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect, type Socket } from 'node:net';
@@ -19,7 +19,8 @@ import { Client } from '@opensearch-project/opensearch';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../core/event/raw-record.ts';
 import { ROOT, runVigil, spawnVigil, type VigilProcess, waitFor } from '../helpers/cli.ts';
-import { deleteTopics, testKafka } from '../helpers/kafka-topic.ts';
+import { cleanupRun } from '../helpers/indexing.ts';
+import { testKafka } from '../helpers/kafka-topic.ts';
 import { KAFKA_BROKERS, OPENSEARCH_URL, REDIS_URL, uniqueName } from '../helpers/services.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-brute-force-'));
@@ -29,20 +30,7 @@ const processes: VigilProcess[] = [];
 const RULE = '7e2b9f61-3c8d-4e1a-a5b7-90d4f6c2e1b8';
 const SECRET = 'e2e-webhook-secret';
 
-afterAll(async () => {
-  for (const p of processes) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      p.child.kill('SIGTERM');
-      await p.exited;
-    }
-  }
-  await deleteTopics(['raw', 'signals', 'alerts', 'dlq'].map((t) => `${prefix}.${t}`));
-  await opensearch.indices.delete({ index: `${prefix}-*` }).catch(() => {});
-  await opensearch.indices.delete({ index: `${prefix}_health` }).catch(() => {});
-  await opensearch.indices.deleteIndexTemplate({ name: `${prefix}-*` }).catch(() => {});
-  await opensearch.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => cleanupRun({ prefix, dir, opensearch, processes }));
 
 interface Delivery {
   at: number;

@@ -7,7 +7,7 @@
  * latency from a line's Kafka message to its alert's Kafka message is
  * measured from the two messages' timestamps (p50/p99; goal: within 1 s).
  */
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,8 @@ import { Client } from '@opensearch-project/opensearch';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeMessage, eventId } from '../../core/event/raw-record.ts';
 import { ROOT, runVigil, spawnVigil, type VigilProcess, waitFor } from '../helpers/cli.ts';
-import { deleteTopics, testKafka, topicMessageCount } from '../helpers/kafka-topic.ts';
+import { cleanupRun } from '../helpers/indexing.ts';
+import { testKafka, topicMessageCount } from '../helpers/kafka-topic.ts';
 import { KAFKA_BROKERS, OPENSEARCH_URL, uniqueName } from '../helpers/services.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-detection-'));
@@ -23,20 +24,7 @@ const prefix = uniqueName('e2e-detection');
 const opensearch = new Client({ node: OPENSEARCH_URL });
 const processes: VigilProcess[] = [];
 
-afterAll(async () => {
-  for (const p of processes) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      p.child.kill('SIGTERM');
-      await p.exited;
-    }
-  }
-  await deleteTopics(['raw', 'signals', 'alerts', 'dlq'].map((t) => `${prefix}.${t}`));
-  await opensearch.indices.delete({ index: `${prefix}-*` }).catch(() => {});
-  await opensearch.indices.delete({ index: `${prefix}_health` }).catch(() => {});
-  await opensearch.indices.deleteIndexTemplate({ name: `${prefix}-*` }).catch(() => {});
-  await opensearch.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => cleanupRun({ prefix, dir, opensearch, processes }));
 
 const apache = (path: string, agent = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/132.0', status = 200) => {
   const time = new Date()

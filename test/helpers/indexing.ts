@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
 import { CompressionTypes } from 'kafkajs';
 import { encodeBundle, type RawRecord, recordKey, SCHEMA_HEADER } from '../../core/event/raw-record.ts';
-import { ROOT, runVigil } from './cli.ts';
+import { ROOT, runVigil, type VigilProcess } from './cli.ts';
 import { deleteTopics, testKafka } from './kafka-topic.ts';
 import { KAFKA_BROKERS, OPENSEARCH_URL, uniqueName } from './services.ts';
 
@@ -42,7 +42,6 @@ export function indexingRun(name: string, options: IndexingRunOptions = {}): Ind
   const prefix = uniqueName(`e2e-${name}`);
   const url = options.opensearchUrl ?? OPENSEARCH_URL;
   const opensearch = new Client({ node: url });
-  const topics = ['raw', 'signals', 'alerts', 'dlq'].map((t) => `${prefix}.${t}`);
   return {
     dir,
     prefix,
@@ -69,15 +68,33 @@ ${options.processor ?? ''}
       );
       return file;
     },
-    async cleanup() {
-      await deleteTopics(topics).catch(() => {});
-      await opensearch.indices.delete({ index: `${prefix}-*` }).catch(() => {});
-      await opensearch.indices.delete({ index: `${prefix}_health` }).catch(() => {});
-      await opensearch.indices.deleteIndexTemplate({ name: `${prefix}-*` }).catch(() => {});
-      await opensearch.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    cleanup: () => cleanupRun({ prefix, dir, opensearch }),
   };
+}
+
+/**
+ * Stops the Vigil processes a test left running, then deletes what a run made
+ * under `prefix` (topics, indices, health index, templates) and its folder.
+ */
+export async function cleanupRun(run: {
+  prefix: string;
+  dir: string;
+  opensearch: Client;
+  processes?: readonly VigilProcess[];
+}): Promise<void> {
+  for (const p of run.processes ?? []) {
+    if (p.child.exitCode === null && p.child.signalCode === null) {
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
+  }
+  const { prefix, opensearch } = run;
+  await deleteTopics(['raw', 'signals', 'alerts', 'dlq'].map((t) => `${prefix}.${t}`)).catch(() => {});
+  await opensearch.indices.delete({ index: `${prefix}-*` }).catch(() => {});
+  await opensearch.indices.delete({ index: `${prefix}_health` }).catch(() => {});
+  await opensearch.indices.deleteIndexTemplate({ name: `${prefix}-*` }).catch(() => {});
+  await opensearch.close();
+  rmSync(run.dir, { recursive: true, force: true });
 }
 
 /** `vigil setup` for the run's topics and template; fails the test with the output when it fails. */
