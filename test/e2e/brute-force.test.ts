@@ -21,7 +21,7 @@ import { decodeMessage } from '../../core/event/raw-record.ts';
 import { ROOT, runVigil, spawnVigil, type VigilProcess, waitFor } from '../helpers/cli.ts';
 import { cleanupRun } from '../helpers/indexing.ts';
 import { testKafka } from '../helpers/kafka-topic.ts';
-import { KAFKA_BROKERS, OPENSEARCH_URL, REDIS_URL, uniqueName } from '../helpers/services.ts';
+import { KAFKA_BROKERS, listenPort, OPENSEARCH_URL, REDIS_URL, uniqueName } from '../helpers/services.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-brute-force-'));
 const prefix = uniqueName('e2e-brute');
@@ -57,7 +57,7 @@ describe('brute force through the whole pipeline', () => {
     const hookPort = (receiver.address() as AddressInfo).port;
     const secretFile = join(dir, 'webhook.secret');
     writeFileSync(secretFile, `${SECRET}\n`);
-    const tcpPort = 20000 + Math.floor(Math.random() * 20000);
+    const tcpPort = listenPort();
     const configFile = join(dir, 'vigil.yaml');
     writeFileSync(
       configFile,

@@ -23,6 +23,7 @@ import {
   write,
 } from '../helpers/collector-faults.ts';
 import { readTopic, TopicRecords, topicMessageCount } from '../helpers/kafka-topic.ts';
+import { listenPort } from '../helpers/services.ts';
 
 afterAll(cleanupFaultSetups);
 
@@ -75,7 +76,7 @@ describe('collector under faults', { timeout: 300_000 }, () => {
 `,
     );
     // Fixed ports so senders can reconnect after the restart.
-    const tcpPort = 30000 + Math.floor(Math.random() * 10000);
+    const tcpPort = listenPort();
     const config = (await import('node:fs'))
       .readFileSync(s.configFile, 'utf8')
       .replace('127.0.0.1:0', `127.0.0.1:${tcpPort}`)
@@ -168,8 +169,8 @@ describe('collector under faults', { timeout: 300_000 }, () => {
   batch_max_records: 100
 `,
     );
-    const udpPort = 40000 + Math.floor(Math.random() * 10000);
-    const httpPort = 50000 + Math.floor(Math.random() * 10000);
+    const udpPort = listenPort();
+    const httpPort = listenPort();
     const config = (await import('node:fs'))
       .readFileSync(s.configFile, 'utf8')
       .replace('127.0.0.1:0', `127.0.0.1:${udpPort}`)

@@ -17,7 +17,7 @@ import { decodeMessage, eventId } from '../../core/event/raw-record.ts';
 import { ROOT, runVigil, spawnVigil, type VigilProcess, waitFor } from '../helpers/cli.ts';
 import { cleanupRun } from '../helpers/indexing.ts';
 import { testKafka, topicMessageCount } from '../helpers/kafka-topic.ts';
-import { KAFKA_BROKERS, OPENSEARCH_URL, uniqueName } from '../helpers/services.ts';
+import { KAFKA_BROKERS, listenPort, OPENSEARCH_URL, uniqueName } from '../helpers/services.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-detection-'));
 const prefix = uniqueName('e2e-detection');
@@ -107,7 +107,7 @@ describe('detection in the stream', () => {
   }, async () => {
     const logFile = join(dir, 'access.log');
     writeFileSync(logFile, '');
-    const tcpPort = 20000 + Math.floor(Math.random() * 20000);
+    const tcpPort = listenPort();
     const configFile = join(dir, 'vigil.yaml');
     writeFileSync(
       configFile,

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runVigil, spawnVigil, type VigilProcess, waitFor } from '../helpers/cli.ts';
 import { deleteTopics, TopicRecords } from '../helpers/kafka-topic.ts';
-import { KAFKA_BROKERS, uniqueName } from '../helpers/services.ts';
+import { KAFKA_BROKERS, listenPort, uniqueName } from '../helpers/services.ts';
 import { makeCertificates } from '../helpers/tls.ts';
 
 /** Peak resident memory the collector may reach under all of this. */
@@ -23,8 +23,7 @@ const prefix = uniqueName('e2e-hostile');
 const topic = `${prefix}.raw`;
 const certs = makeCertificates(dir);
 const logFile = join(dir, 'hostile.log');
-const base = 20000 + Math.floor(Math.random() * 20000);
-const ports = { tcp: base, octet: base + 1, tls: base + 2, http: base + 3 };
+const ports = { tcp: listenPort(), octet: listenPort(), tls: listenPort(), http: listenPort() };
 let collector: VigilProcess | undefined;
 
 afterAll(async () => {

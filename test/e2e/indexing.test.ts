@@ -231,7 +231,7 @@ describe('indexing into OpenSearch under failure', { timeout: 600_000 }, () => {
   it('indexes exactly once when a processor is killed between a bulk response and its offset commit and another joins', async () => {
     const run = indexingRun('kill-commit');
     runs.push(run);
-    const [portA, portB, portC] = [randomPort(), randomPort() + 1, randomPort() + 2];
+    const [portA, portB, portC] = [randomPort(), randomPort(), randomPort()];
     await setupRun(run.config(portA));
     const TOTAL = 30_000;
     await produce(run.rawTopic, fileRecords(0, 10_000));

@@ -15,7 +15,7 @@ import { Client } from '@opensearch-project/opensearch';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runVigil, spawnVigil, type VigilProcess, waitFor } from '../helpers/cli.ts';
 import { deleteTopics } from '../helpers/kafka-topic.ts';
-import { KAFKA_BROKERS, OPENSEARCH_URL, uniqueName } from '../helpers/services.ts';
+import { KAFKA_BROKERS, listenPort, OPENSEARCH_URL, uniqueName } from '../helpers/services.ts';
 
 const APACHE = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'apache', 'access.log');
 const APACHE_LINES = 500;
@@ -52,7 +52,7 @@ describe('typed ECS events from raw records', () => {
   it('indexes Apache lines from a file and sshd messages from TCP syslog with ip, numeric, date and keyword fields', async () => {
     const logFile = join(dir, 'access.log');
     writeFileSync(logFile, '');
-    const tcpPort = 20000 + Math.floor(Math.random() * 20000);
+    const tcpPort = listenPort();
     const configFile = join(dir, 'vigil.yaml');
     const assetsFile = join(dir, 'assets.csv');
     writeFileSync(

@@ -13,7 +13,7 @@ import { CompressionTypes } from 'kafkajs';
 import { encodeBundle, type RawRecord, recordKey, SCHEMA_HEADER } from '../../core/event/raw-record.ts';
 import { ROOT, runVigil, type VigilProcess } from './cli.ts';
 import { deleteTopics, testKafka } from './kafka-topic.ts';
-import { KAFKA_BROKERS, OPENSEARCH_URL, uniqueName } from './services.ts';
+import { KAFKA_BROKERS, listenPort, OPENSEARCH_URL, uniqueName } from './services.ts';
 
 export interface IndexingRun {
   dir: string;
@@ -266,5 +266,5 @@ export function stack(args: string[], env: Record<string, string> = {}): void {
 
 /** A free-looking TCP port for a telemetry endpoint. */
 export function randomPort(): number {
-  return 31000 + Math.floor(Math.random() * 9000);
+  return listenPort();
 }

@@ -11,3 +11,21 @@ export const REDIS_URL = `redis://127.0.0.1:${process.env.VIGIL_REDIS_PORT ?? '6
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
+
+const handedOut = new Set<number>();
+
+/**
+ * A port for a listener a test starts: below Linux's ephemeral range
+ * (32768–60999), so that no outgoing connection of the run (Kafka, OpenSearch
+ * and Redis clients open many) can be holding it, and never the same port
+ * twice in one test file.
+ */
+export function listenPort(): number {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12700);
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}

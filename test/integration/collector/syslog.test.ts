@@ -19,7 +19,7 @@ import { decodeMessage, type RawRecord } from '../../../core/event/raw-record.ts
 import { silentLogger } from '../../../core/log.ts';
 import { Metrics } from '../../../core/telemetry/metrics.ts';
 import { waitFor } from '../../helpers/cli.ts';
-import { KAFKA_BROKERS, uniqueName } from '../../helpers/services.ts';
+import { KAFKA_BROKERS, listenPort, uniqueName } from '../../helpers/services.ts';
 import { makeCertificates } from '../../helpers/tls.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-syslog-'));
@@ -209,7 +209,7 @@ describe('syslog listeners with util-linux logger', () => {
 
   it('receives messages over TLS from a client presenting a certificate', async () => {
     const tls = collector.syslogAddresses[2] as string;
-    const relay = 20000 + Math.floor(Math.random() * 20000);
+    const relay = listenPort();
     socat = spawn('socat', [
       `TCP-LISTEN:${relay},bind=127.0.0.1,reuseaddr,fork`,
       `OPENSSL:127.0.0.1:${port(tls)},cert=${certs.clientCert},key=${certs.clientKey},cafile=${certs.ca},verify=1`,
